@@ -1,0 +1,83 @@
+/// The work a ``RaftNode`` hands to its shell, taken with ``RaftNode/ready()``.
+///
+/// The shell carries out every `Ready` fully and strictly in the order they were taken:
+///
+/// 1. Send `messages` at once: they do not depend on anything being durable (a leader's appends
+///    go out while it writes the same entries to its own disk).
+/// 2. Make `snapshot` (if any), `entries` and `hardState` durable, in that order, with one
+///    sync: `entries` may begin at or below the last stored index, in which case the stored log
+///    is cut there first.
+/// 3. Then call ``RaftNode/persisted(_:)`` with this `Ready`, and only then send
+///    `messagesAfterPersist` (votes and acknowledgements promise what is now on disk).
+/// 4. Restore the state machine from `snapshot` (if any), then apply `committed` in order.
+///    Committed entries are always already durable on this node.
+/// 5. Answer each of `readStates` once the state machine has applied its `index`.
+///
+/// A shell may take the next `Ready` before the previous one is durable (so the next batch is
+/// formed while the disk works), as long as steps 2–3 happen in order for each.
+public struct Ready: Sendable {
+    /// Term, vote and commit, when they changed since the last `Ready`.
+    public var hardState: HardState?
+    /// Entries to append durably (possibly replacing a stored suffix).
+    public var entries: [Entry] = []
+    /// A snapshot received from the leader, to store and restore before applying anything.
+    public var snapshot: Snapshot?
+    /// Messages to send now.
+    public var messages: [Message] = []
+    /// Messages to send only once this `Ready` is durable.
+    public var messagesAfterPersist: [Message] = []
+    /// Committed entries to apply, in order.
+    public var committed: [Entry] = []
+    /// Linearizable reads that may be answered once `index` is applied.
+    public var readStates: [ReadState] = []
+    /// Reads accepted earlier that can no longer be confirmed (this node lost leadership): answer
+    /// them with "not leader" so the client retries elsewhere.
+    public var droppedReads: [UInt64] = []
+    /// The role and known leader, when they changed since the last `Ready`.
+    public var softState: SoftState?
+
+    /// Whether there is nothing to do.
+    public var isEmpty: Bool {
+        hardState == nil && entries.isEmpty && snapshot == nil && messages.isEmpty
+            && messagesAfterPersist.isEmpty && committed.isEmpty && readStates.isEmpty && droppedReads.isEmpty && softState == nil
+    }
+
+    /// Whether steps 2–3 (persisting) have anything to write.
+    public var needsPersist: Bool { hardState != nil || !entries.isEmpty || snapshot != nil }
+}
+
+/// A linearizable read that is safe to answer once the state machine has applied `index`.
+public struct ReadState: Sendable, Hashable {
+    /// The caller's id for the read, as passed to ``RaftNode/readIndex(_:)``.
+    public var requestID: UInt64
+    /// The commit index the read must wait for.
+    public var index: LogIndex
+
+    /// Creates a read state.
+    public init(requestID: UInt64, index: LogIndex) {
+        self.requestID = requestID
+        self.index = index
+    }
+}
+
+/// A node's role in the cluster.
+public enum Role: String, Sendable, Hashable {
+    case follower, preCandidate, candidate, leader
+}
+
+/// Volatile state worth telling the shell about when it changes.
+public struct SoftState: Sendable, Hashable {
+    /// This node's role.
+    public var role: Role
+    /// The leader this node knows of in the current term, or ``NodeID/none``.
+    public var leader: NodeID
+    /// The current term.
+    public var term: Term
+
+    /// Creates a soft state.
+    public init(role: Role, leader: NodeID, term: Term) {
+        self.role = role
+        self.leader = leader
+        self.term = term
+    }
+}

@@ -1,0 +1,87 @@
+import CairnKernel
+import CairnRaft
+
+/// One simulated server: a Raft node, its disk (what is durable, and the writes in flight),
+/// its state machine, and the client requests it has accepted.
+final class SimNode {
+    let id: NodeID
+    let phase: Int
+    let electionTimeout: Int
+    var incarnation = 0
+    var running = true
+    var decommissioned = false
+    var raft: RaftNode
+    var durable: DurableState
+    var diskQueue: [(ready: Ready, completeAt: Int)] = []
+    var stateMachine = RecordingStateMachine()
+    var pendingProposals: [LogIndex: (term: Term, value: UInt64)] = [:]
+    /// Read id → how many acknowledgements existed when the read was issued.
+    var pendingReads: [UInt64: Int] = [:]
+    var waitingReads: [ReadState] = []
+
+    init(id: NodeID, phase: Int, durable state: RestoredState, seed: UInt64, electionTimeout: Int) {
+        self.id = id
+        self.phase = phase
+        self.electionTimeout = electionTimeout
+        durable = DurableState(state)
+        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: 0, electionTimeout: electionTimeout), restoring: state)
+    }
+
+    static func configuration(id: NodeID, seed: UInt64, incarnation: Int, electionTimeout: Int) -> RaftConfiguration {
+        var c = RaftConfiguration(id: id, randomSeed: seed &+ id &* 7919 &+ UInt64(incarnation) &* 104_729)
+        c.electionTimeout = electionTimeout
+        c.heartbeatInterval = 1
+        c.maxAppendBytes = 96
+        c.maxInflightAppends = 4
+        c.snapshotChunkSize = 64
+        return c
+    }
+
+    /// Comes back from a crash with only what was durable.
+    func restart(seed: UInt64) {
+        incarnation += 1
+        let state = durable.restored
+        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: incarnation, electionTimeout: electionTimeout), restoring: state)
+        stateMachine = RecordingStateMachine()
+        if let snap = state.snapshot {
+            try? stateMachine.restore(snap.data, at: snap.metadata.index)
+        }
+        running = true
+        diskQueue.removeAll()
+    }
+}
+
+/// What a simulated disk holds durably.
+struct DurableState {
+    var hardState: HardState
+    var snapshot: Snapshot?
+    var entries: [Entry]
+
+    init(_ state: RestoredState) {
+        hardState = state.hardState
+        snapshot = state.snapshot
+        entries = state.entries
+    }
+
+    var lastIndex: LogIndex { entries.last?.index ?? snapshot?.metadata.index ?? 0 }
+
+    var restored: RestoredState {
+        RestoredState(hardState: hardState, snapshot: snapshot, entries: entries)
+    }
+
+    /// Applies one Ready's writes in the documented order: snapshot, entries, hard state.
+    mutating func persist(_ rd: Ready) {
+        if let snap = rd.snapshot {
+            snapshot = snap
+            entries.removeAll()
+        }
+        if let first = rd.entries.first {
+            let base = snapshot?.metadata.index ?? 0
+            precondition(first.index > base, "a Ready wrote entry \(first.index) at or below the snapshot \(base)")
+            entries.removeAll { $0.index >= first.index }
+            precondition(first.index == base + LogIndex(entries.count) + 1, "a Ready left a gap in the durable log")
+            entries.append(contentsOf: rd.entries)
+        }
+        if let hs = rd.hardState { hardState = hs }
+    }
+}
