@@ -7,6 +7,7 @@ final class SimNode {
     let id: NodeID
     let phase: Int
     let electionTimeout: Int
+    let tuning: SimulationProfile
     var incarnation = 0
     var running = true
     var decommissioned = false
@@ -19,21 +20,22 @@ final class SimNode {
     var pendingReads: [UInt64: Int] = [:]
     var waitingReads: [ReadState] = []
 
-    init(id: NodeID, phase: Int, durable state: RestoredState, seed: UInt64, electionTimeout: Int) {
+    init(id: NodeID, phase: Int, durable state: RestoredState, seed: UInt64, profile: SimulationProfile) {
         self.id = id
         self.phase = phase
-        self.electionTimeout = electionTimeout
+        self.electionTimeout = profile.electionTimeout
+        self.tuning = profile
         durable = DurableState(state)
-        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: 0, electionTimeout: electionTimeout), restoring: state)
+        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: 0, profile: profile), restoring: state)
     }
 
-    static func configuration(id: NodeID, seed: UInt64, incarnation: Int, electionTimeout: Int) -> RaftConfiguration {
+    static func configuration(id: NodeID, seed: UInt64, incarnation: Int, profile: SimulationProfile) -> RaftConfiguration {
         var c = RaftConfiguration(id: id, randomSeed: seed &+ id &* 7919 &+ UInt64(incarnation) &* 104_729)
-        c.electionTimeout = electionTimeout
+        c.electionTimeout = profile.electionTimeout
         c.heartbeatInterval = 1
-        c.maxAppendBytes = 96
-        c.maxInflightAppends = 4
-        c.snapshotChunkSize = 64
+        c.maxAppendBytes = profile.maxAppendBytes
+        c.maxInflightAppends = profile.maxInflightAppends
+        c.snapshotChunkSize = profile.snapshotChunkSize
         return c
     }
 
@@ -41,7 +43,7 @@ final class SimNode {
     func restart(seed: UInt64) {
         incarnation += 1
         let state = durable.restored
-        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: incarnation, electionTimeout: electionTimeout), restoring: state)
+        raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: incarnation, profile: tuning), restoring: state)
         stateMachine = RecordingStateMachine()
         if let snap = state.snapshot {
             try? stateMachine.restore(snap.data, at: snap.metadata.index)

@@ -12,6 +12,7 @@ import CairnRaft
 /// nodes, and every acknowledged proposal applied exactly once, in the same order, on every member.
 public final class Simulation {
     let options: SimulationOptions
+    let profile: SimulationProfile
     var rng: SeededRandom
     var now = 0
     var report: SimulationReport
@@ -45,12 +46,14 @@ public final class Simulation {
         self.options = options
         rng = SeededRandom(seed: options.seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
         report = SimulationReport(options: options)
+        profile = SimulationProfile(drawingFrom: &rng)
+        report.profile = profile
         let voters = Set((1...NodeID(options.nodeCount)))
         nextNodeID = NodeID(options.nodeCount) + 1
         everMember = voters
         for id in voters.sorted() {
             let node = SimNode(id: id, phase: Int(rng.next() % UInt64(options.tickUnits)), durable: RestoredState.bootstrap(voters: voters),
-                               seed: options.seed, electionTimeout: 10)
+                               seed: options.seed, profile: profile)
             nodes[id] = node
         }
     }
@@ -116,10 +119,10 @@ public final class Simulation {
         let running = nodes.values.filter { $0.running && !$0.decommissioned }.map(\.id).sorted()
         if chance(options.proposalRate) { propose() }
         if chance(options.readRate) { read() }
-        if options.crashes && chance(0.012), let victim = running.randomElement(using: &rng) {
-            crash(victim, restartAfter: Int.random(in: 3...60, using: &rng) * options.tickUnits)
+        if options.crashes && chance(profile.crashRate), let victim = running.randomElement(using: &rng) {
+            crash(victim, restartAfter: Int.random(in: profile.restartTicks, using: &rng) * options.tickUnits)
         }
-        if options.partitions && partitionEndsAt == nil && chance(0.015) { partition(running) }
+        if options.partitions && partitionEndsAt == nil && chance(profile.partitionRate) { partition(running) }
         if options.snapshots && chance(0.03), let id = running.randomElement(using: &rng) { compact(id) }
         if options.membershipChanges && chance(0.01) { changeMembership() }
         if options.transfers && chance(0.008), let leader = currentLeader() {
@@ -252,7 +255,7 @@ public final class Simulation {
             if idle == nil {
                 nextNodeID += 1
                 nodes[newID] = SimNode(id: newID, phase: Int(rng.next() % UInt64(options.tickUnits)), durable: RestoredState(),
-                                       seed: options.seed, electionTimeout: 10)
+                                       seed: options.seed, profile: profile)
             }
             outcome = leader.raft.proposeMembershipChange(.addLearner(newID))
             log("propose add learner \(newID) at \(leader.id): \(outcome)")
@@ -290,8 +293,14 @@ public final class Simulation {
             let rd = node.raft.ready()
             if let soft = rd.softState { observe(soft, on: node) }
             for m in rd.messages { send(m) }
+            if faultsActive && options.crashes && rd.needsPersist && chance(profile.crashBeforePersistRate) {
+                // The worst moment: what this Ready sent is out, what it must write is not.
+                node.diskQueue.append((rd, now))
+                crash(node.id, restartAfter: Int.random(in: 1...3, using: &rng) * options.tickUnits)
+                return
+            }
             let start = max(now, node.diskQueue.last?.completeAt ?? now)
-            let completeAt = rd.needsPersist ? start + Int.random(in: 1...4, using: &rng) : start
+            let completeAt = rd.needsPersist ? start + Int.random(in: 1...profile.maxDiskUnits, using: &rng) : start
             node.diskQueue.append((rd, completeAt))
         }
         completeDiskWrites(node)

@@ -65,6 +65,8 @@ public struct SimulationReport: Sendable {
     public var messagesDelivered = 0
     /// The final log index the cluster converged on.
     public var finalIndex: LogIndex = 0
+    /// The fault and tuning profile this seed drew.
+    public var profile: SimulationProfile? = nil
     /// The trace, when asked for.
     public var trace: [String] = []
 
@@ -74,5 +76,45 @@ public struct SimulationReport: Sendable {
     /// A one-line command that replays this run.
     public var replayCommand: String {
         "swift run -c release cairn-sim --seed \(options.seed) --nodes \(options.nodeCount) --trace"
+    }
+}
+
+/// Per-seed variation, drawn from the seed: how hard faults hit and how Raft is tuned, so that a
+/// sweep covers gentle and brutal runs, one-entry and large appends, stop-and-wait and deep
+/// pipelines, fast restarts (which expose votes or acknowledgements sent before they were
+/// durable) and slow disks (which widen that window).
+public struct SimulationProfile: Sendable, Hashable, CustomStringConvertible {
+    /// Probability per tick of crashing a node.
+    public var crashRate: Double
+    /// Probability, per Ready with writes, of crashing right after its messages went out and
+    /// before its writes are durable.
+    public var crashBeforePersistRate: Double
+    /// Ticks a crashed node stays down.
+    public var restartTicks: ClosedRange<Int>
+    /// Probability per tick of starting a partition.
+    public var partitionRate: Double
+    /// The longest a disk write takes, in time units.
+    public var maxDiskUnits: Int
+    /// Raft tunables.
+    public var electionTimeout: Int
+    public var maxAppendBytes: Int
+    public var maxInflightAppends: Int
+    public var snapshotChunkSize: Int
+
+    init(drawingFrom rng: inout SeededRandom) {
+        func pick<T>(_ choices: [T]) -> T { choices[Int(rng.next() % UInt64(choices.count))] }
+        crashRate = pick([0.005, 0.012, 0.04])
+        restartTicks = pick([1...3, 3...60, 10...30])
+        crashBeforePersistRate = pick([0, 0.002, 0.01])
+        partitionRate = pick([0.01, 0.015, 0.05])
+        maxDiskUnits = pick([2, 4, 25])
+        electionTimeout = pick([5, 10, 10])
+        maxAppendBytes = pick([1, 96, 4_096])
+        maxInflightAppends = pick([1, 4, 64])
+        snapshotChunkSize = pick([64, 256, 4_096])
+    }
+
+    public var description: String {
+        "crash \(crashRate)/tick, crash before persist \(crashBeforePersistRate), restart after \(restartTicks) ticks, partition \(partitionRate)/tick, disk <= \(maxDiskUnits) units, election \(electionTimeout) ticks, append <= \(maxAppendBytes) B, inflight \(maxInflightAppends), chunk \(snapshotChunkSize) B"
     }
 }

@@ -57,7 +57,10 @@ for seed in range {
     options.trace = trace
     if let ticks { options.faultTicks = ticks }
     let report = Simulation(options: options).run()
-    if trace { report.trace.forEach { print($0) } }
+    if trace {
+        if let profile = report.profile { print("profile: \(profile)") }
+        report.trace.forEach { print($0) }
+    }
     if !report.passed {
         failures += 1
         print("seed \(seed) (\(nodeCount) nodes) FAILED:")

@@ -1,0 +1,115 @@
+import CairnRaft
+
+/// One module of the replicated state machine (KV, catalog, sessions, ...): it owns its commands,
+/// its part of the snapshot and its queries. Adding a module touches neither Raft nor storage.
+public protocol StateMachineModule {
+    /// The module's tag: the first byte of each of its commands and the name of its snapshot
+    /// section. Unique within one ``ModuleRouter``; never reused for another module.
+    var tag: UInt8 { get }
+    /// Applies one command (the entry's bytes after the tag) committed at `index`.
+    mutating func apply(_ command: ArraySlice<UInt8>, at index: LogIndex) -> [UInt8]
+    /// Serializes the module's state.
+    func snapshot() -> [UInt8]
+    /// Replaces the module's state. Zero bytes mean the empty state (a snapshot taken before the
+    /// module existed has no section for it).
+    mutating func restore(_ bytes: ArraySlice<UInt8>) throws
+}
+
+/// The replicated state machine as a set of modules: routes each committed command to the
+/// module named by its first byte, and writes the snapshot as one section per module.
+///
+/// Command format: `u8 tag, module bytes`. A command whose tag no module claims, or an empty
+/// command, is applied as a no-op whose result is ``ModuleRouter/unknownModuleResult`` — every
+/// replica does the same, so they stay identical.
+///
+/// Snapshot format: `u64 appliedIndex, u32 sectionCount, (u8 tag, u64 length, bytes)...`,
+/// little-endian.
+public struct ModuleRouter: ReplicatedStateMachine {
+    /// The result returned for a command no module understands.
+    public static let unknownModuleResult: [UInt8] = Array("unknown module".utf8)
+
+    private var modules: [UInt8: any StateMachineModule] = [:]
+    /// The index of the last entry applied.
+    public private(set) var appliedIndex: LogIndex = 0
+
+    /// Creates a router over `modules`; their tags must be distinct.
+    public init(modules: [any StateMachineModule]) {
+        for module in modules {
+            precondition(self.modules[module.tag] == nil, "two modules share the tag \(module.tag)")
+            self.modules[module.tag] = module
+        }
+    }
+
+    /// The module with `tag`, for queries.
+    public func module(tagged tag: UInt8) -> (any StateMachineModule)? { modules[tag] }
+
+    public mutating func apply(_ entry: Entry) -> [UInt8] {
+        appliedIndex = entry.index
+        guard entry.kind == .normal, let tag = entry.data.first, var module = modules[tag] else {
+            return entry.kind == .normal ? Self.unknownModuleResult : []
+        }
+        modules[tag] = nil  // keep the module uniquely referenced while it mutates
+        let result = module.apply(entry.data[1...], at: entry.index)
+        modules[tag] = module
+        return result
+    }
+
+    public func snapshot() -> [UInt8] {
+        var out: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        put(appliedIndex)
+        put(UInt32(modules.count))
+        for tag in modules.keys.sorted() {
+            let bytes = modules[tag]!.snapshot()
+            put(tag)
+            put(UInt64(bytes.count))
+            out.append(contentsOf: bytes)
+        }
+        return out
+    }
+
+    public mutating func restore(_ snapshot: [UInt8], at index: LogIndex) throws {
+        var cursor = 0
+        func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
+            let size = MemoryLayout<T>.size
+            guard cursor + size <= snapshot.count else {
+                throw StateMachineError(.malformedSnapshot, "snapshot truncated at byte \(cursor) of \(snapshot.count)")
+            }
+            var v: T = 0
+            for i in 0..<size { v |= T(snapshot[cursor + i]) << (8 * i) }
+            cursor += size
+            return v
+        }
+        let applied = try get(UInt64.self)
+        guard applied == index else {
+            throw StateMachineError(.malformedSnapshot, "snapshot of index \(applied) restored as index \(index)")
+        }
+        let count = try get(UInt32.self)
+        var restored = modules
+        var seen = Set<UInt8>()
+        for _ in 0..<count {
+            let tag = try get(UInt8.self)
+            let length = try get(UInt64.self)
+            guard length <= UInt64(snapshot.count - cursor) else {
+                throw StateMachineError(.malformedSnapshot, "section \(tag) of \(length) bytes runs past the end at byte \(cursor)")
+            }
+            guard var module = restored[tag] else {
+                throw StateMachineError(.unknownModule, "snapshot has a section for module \(tag), which this server does not have")
+            }
+            guard seen.insert(tag).inserted else {
+                throw StateMachineError(.malformedSnapshot, "snapshot has two sections for module \(tag)")
+            }
+            try module.restore(snapshot[cursor..<cursor + Int(length)])
+            restored[tag] = module
+            cursor += Int(length)
+        }
+        guard cursor == snapshot.count else {
+            throw StateMachineError(.malformedSnapshot, "\(snapshot.count - cursor) stray bytes after the last section")
+        }
+        for tag in restored.keys where !seen.contains(tag) {
+            try restored[tag]!.restore([])
+        }
+        modules = restored
+        appliedIndex = applied
+    }
+}

@@ -1,0 +1,126 @@
+import CairnRaft
+import CairnStorage
+
+/// One server's consensus kernel, driven synchronously: a ``RaftNode`` persisted in a
+/// ``DurableLog`` and applied to a ``ReplicatedStateMachine``.
+///
+/// The replica follows the ``Ready`` contract to the letter: messages that promise nothing go out
+/// first, then the snapshot, entries and hard state are written with one sync, then the
+/// acknowledgements are released, then committed entries are applied. The caller (a network
+/// shell, a test) feeds it ticks and messages and carries ``Output/messages`` to the peers.
+///
+/// Owned by one task; deliberately not `Sendable`.
+public final class RaftReplica<Machine: ReplicatedStateMachine> {
+    /// What one call to ``advance()`` produced.
+    public struct Output {
+        /// Messages to deliver, in order.
+        public var messages: [Message] = []
+        /// Committed normal entries applied, with the state machine's result for each.
+        public var applied: [(entry: Entry, result: [UInt8])] = []
+        /// Reads now safe to answer (the state machine has applied their index).
+        public var reads: [ReadState] = []
+        /// Reads that lost their leader and must be retried elsewhere.
+        public var droppedReads: [UInt64] = []
+        /// The latest role change, if any.
+        public var softState: SoftState?
+    }
+
+    /// The consensus state.
+    public private(set) var raft: RaftNode
+    /// The replicated state.
+    public private(set) var stateMachine: Machine
+    /// The durable storage.
+    public let storage: DurableLog
+    private var waitingReads: [ReadState] = []
+
+    /// Opens (or creates) the replica stored in `directory`.
+    ///
+    /// - Parameters:
+    ///   - bootstrapVoters: for a founding member of a new cluster, the founding voters; used only
+    ///     when the directory holds no state yet.
+    ///   - makeStateMachine: a fresh, empty state machine; restored from the latest snapshot.
+    public init(
+        configuration: RaftConfiguration,
+        directory: String,
+        bootstrapVoters: Set<NodeID>? = nil,
+        storageOptions: DurableLog.Options = .init(),
+        makeStateMachine: () -> Machine
+    ) throws {
+        let (storage, recovered) = try DurableLog.open(directory: directory, options: storageOptions)
+        var state = RestoredState(hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries)
+        if let voters = bootstrapVoters, state.snapshot == nil, state.entries.isEmpty, state.hardState == .empty {
+            state = RestoredState.bootstrap(voters: voters)
+            try storage.append(entries: state.entries, hardState: state.hardState)
+        }
+        var machine = makeStateMachine()
+        if let snapshot = state.snapshot {
+            try machine.restore(snapshot.data, at: snapshot.metadata.index)
+        }
+        self.storage = storage
+        self.stateMachine = machine
+        self.raft = RaftNode(configuration: configuration, restoring: state)
+    }
+
+    /// Advances logical time by one tick.
+    public func tick() { raft.tick() }
+
+    /// Hands a message from a peer to Raft.
+    public func step(_ message: Message) { raft.step(message) }
+
+    /// Proposes commands (see ``RaftNode/propose(batch:)``).
+    public func propose(_ commands: [[UInt8]]) -> ProposalOutcome { raft.propose(batch: commands) }
+
+    /// Runs any other request against the Raft node (reads, membership changes, transfers).
+    public func withRaft<T>(_ body: (inout RaftNode) -> T) -> T { body(&raft) }
+
+    /// Carries out every pending ``Ready``: persist, release, apply. Throws when storage fails;
+    /// the replica must then be discarded (the disk state is whatever was synced).
+    public func advance() throws -> Output {
+        var output = Output()
+        while raft.hasReady {
+            let rd = raft.ready()
+            if let soft = rd.softState { output.softState = soft }
+            output.messages.append(contentsOf: rd.messages)
+            if let snapshot = rd.snapshot {
+                try storage.installSnapshot(snapshot)
+            }
+            if !rd.entries.isEmpty || rd.hardState != nil {
+                try storage.append(entries: rd.entries, hardState: rd.hardState)
+            }
+            raft.persisted(rd)
+            output.messages.append(contentsOf: rd.messagesAfterPersist)
+            if let snapshot = rd.snapshot {
+                var fresh = stateMachine
+                try fresh.restore(snapshot.data, at: snapshot.metadata.index)
+                stateMachine = fresh
+            }
+            for entry in rd.committed {
+                let result = stateMachine.apply(entry)
+                if entry.kind == .normal { output.applied.append((entry, result)) }
+            }
+            waitingReads.append(contentsOf: rd.readStates)
+            output.droppedReads.append(contentsOf: rd.droppedReads)
+        }
+        let applied = stateMachine.appliedIndex
+        output.reads = waitingReads.filter { $0.index <= applied }
+        waitingReads.removeAll { $0.index <= applied }
+        return output
+    }
+
+    /// Snapshots the state machine at its applied index, compacts the Raft log and the stored log
+    /// up to it. Returns the snapshot's metadata, or nil when there was nothing new to compact.
+    @discardableResult
+    public func compact() throws -> SnapshotMetadata? {
+        let index = stateMachine.appliedIndex
+        let data = stateMachine.snapshot()
+        guard case .compacted(let metadata) = raft.compact(index: index, data: data) else { return nil }
+        try storage.compact(Snapshot(metadata: metadata, data: data))
+        return metadata
+    }
+
+    /// Closes the storage.
+    public func close() throws { try storage.close() }
+}
+
+@available(*, unavailable)
+extension RaftReplica: Sendable {}

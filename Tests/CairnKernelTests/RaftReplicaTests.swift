@@ -1,0 +1,179 @@
+import CairnKernel
+import CairnRaft
+import CairnStorage
+import Foundation
+import Testing
+
+/// Replicas on real disks, wired together in memory: the kernel's storage wiring end to end.
+final class DiskCluster {
+    let root: String
+    var replicas: [NodeID: RaftReplica<RecordingStateMachine>] = [:]
+    var down: Set<NodeID> = []
+    let voters: Set<NodeID>
+
+    init(voters: Set<NodeID>) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-kernel-\(UUID().uuidString)").path
+        self.voters = voters
+        for id in voters.sorted() { try start(id) }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    func configuration(_ id: NodeID) -> RaftConfiguration {
+        var c = RaftConfiguration(id: id, randomSeed: id * 31)
+        c.snapshotChunkSize = 100
+        return c
+    }
+
+    func start(_ id: NodeID, bootstrap: Bool = true) throws {
+        replicas[id] = try RaftReplica(
+            configuration: configuration(id), directory: "\(root)/n\(id)",
+            bootstrapVoters: bootstrap ? voters : nil,
+            storageOptions: .init(wal: .init(segmentSize: 4096, preallocation: .off))
+        ) { RecordingStateMachine() }
+        down.remove(id)
+    }
+
+    func stop(_ id: NodeID) throws {
+        try replicas[id]?.close()
+        replicas[id] = nil
+        down.insert(id)
+    }
+
+    /// Delivers until nothing moves; returns the applied results seen.
+    @discardableResult
+    func settle() throws -> [NodeID: [[UInt8]]] {
+        var results: [NodeID: [[UInt8]]] = [:]
+        var moved = true
+        while moved {
+            moved = false
+            for id in replicas.keys.sorted() {
+                let out = try replicas[id]!.advance()
+                results[id, default: []].append(contentsOf: out.applied.map(\.result))
+                for m in out.messages {
+                    moved = true
+                    replicas[m.to]?.step(m)
+                }
+            }
+        }
+        return results
+    }
+
+    func electLeader() throws -> NodeID {
+        for _ in 0..<200 {
+            for id in replicas.keys.sorted() { replicas[id]!.tick() }
+            try settle()
+            if let leader = leader() { return leader }
+        }
+        throw CancellationError()
+    }
+
+    func leader() -> NodeID? {
+        replicas.first { $0.value.raft.role == .leader }?.key
+    }
+
+    func write(_ values: [String]) throws {
+        guard let leader = leader() else { throw CancellationError() }
+        let outcome = replicas[leader]!.propose(values.map { Array($0.utf8) })
+        guard case .accepted = outcome else { throw CancellationError() }
+        try settle()
+    }
+
+    func commands(_ id: NodeID) -> [String] {
+        replicas[id]!.stateMachine.records.map { String(decoding: $0.command, as: UTF8.self) }
+    }
+}
+
+@Suite("Raft replica on disk")
+struct RaftReplicaTests {
+    @Test("three replicas elect a leader and every one applies the same writes")
+    func replicates() throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3])
+        _ = try cluster.electLeader()
+        try cluster.write(["a", "b"])
+        try cluster.write(["c"])
+        for id: NodeID in [1, 2, 3] {
+            #expect(cluster.commands(id) == ["a", "b", "c"])
+        }
+    }
+
+    @Test("a whole cluster restarted from its disks keeps every acknowledged write")
+    func survivesFullRestart() throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3])
+        _ = try cluster.electLeader()
+        try cluster.write((1...20).map { "w\($0)" })
+        let terms = [NodeID: Term](uniqueKeysWithValues: [1, 2, 3].map { ($0, cluster.replicas[$0]!.raft.term) })
+        for id: NodeID in [1, 2, 3] { try cluster.stop(id) }
+        for id: NodeID in [1, 2, 3] { try cluster.start(id) }
+        for id: NodeID in [1, 2, 3] {
+            #expect(cluster.replicas[id]!.raft.term == terms[id])
+            #expect(cluster.replicas[id]!.raft.lastIndex >= 22)
+        }
+        _ = try cluster.electLeader()
+        try cluster.write(["after"])
+        for id: NodeID in [1, 2, 3] {
+            #expect(cluster.commands(id) == (1...20).map { "w\($0)" } + ["after"])
+        }
+    }
+
+    @Test("a follower that was down catches up through a chunked snapshot written to its disk")
+    func catchesUpThroughSnapshot() throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3])
+        let leader = try cluster.electLeader()
+        let lagging = ([1, 2, 3] as [NodeID]).first { $0 != leader }!
+        try cluster.stop(lagging)
+        try cluster.write((1...30).map { "v\($0)" })
+        let snapshot = try #require(try cluster.replicas[leader]!.compact())
+        #expect(snapshot.index >= 31)
+        #expect(cluster.replicas[leader]!.raft.firstIndex == snapshot.index + 1)
+        try cluster.write(["tail"])
+
+        try cluster.start(lagging)
+        for _ in 0..<5 {
+            for id in cluster.replicas.keys.sorted() { cluster.replicas[id]!.tick() }
+            try cluster.settle()
+        }
+        #expect(cluster.commands(lagging) == (1...30).map { "v\($0)" } + ["tail"])
+        #expect(cluster.replicas[lagging]!.storage.snapshotMetadata?.index == snapshot.index)
+
+        // And it comes back from its own disk with the snapshot and the entries after it.
+        try cluster.stop(lagging)
+        try cluster.start(lagging)
+        #expect(cluster.commands(lagging) == (1...30).map { "v\($0)" })
+        #expect(cluster.replicas[lagging]!.raft.firstIndex == snapshot.index + 1)
+        try cluster.settle()
+        #expect(cluster.commands(lagging) == (1...30).map { "v\($0)" } + ["tail"])
+    }
+
+    @Test("a single-node replica commits on its own and recovers after a restart")
+    func singleNode() throws {
+        let cluster = try DiskCluster(voters: [1])
+        _ = try cluster.electLeader()
+        try cluster.write(["only"])
+        #expect(cluster.commands(1) == ["only"])
+        try cluster.stop(1)
+        try cluster.start(1)
+        try cluster.settle()
+        #expect(cluster.commands(1) == ["only"])
+    }
+
+    @Test("a corrupt log refuses to start instead of losing acknowledged writes")
+    func corruptLogRefusesToStart() throws {
+        let cluster = try DiskCluster(voters: [1])
+        _ = try cluster.electLeader()
+        for i in 1...5 { try cluster.write(["entry-\(i)"]) }
+        try cluster.stop(1)
+        let walDir = "\(cluster.root)/n1/wal"
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: walDir).sorted().first)
+        let path = "\(walDir)/\(segment)"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // Flip a byte inside the first entry's payload: a record before the tail is now bad.
+        let needle = Array("entry-1".utf8)
+        let at = try #require((0...(bytes.count - needle.count)).first { Array(bytes[$0..<$0 + needle.count]) == needle })
+        bytes[at] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let error = try #require(throws: StorageError.self) { try cluster.start(1) }
+        #expect(error.code == .corruptRecord)
+        #expect(error.reason.contains(segment))
+    }
+}
