@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+
 let package = Package(
     name: "Cairn",
     platforms: [.macOS(.v14)],
@@ -8,8 +13,21 @@ let package = Package(
         .library(name: "CairnRaft", targets: ["CairnRaft"]),
         .library(name: "CairnStorage", targets: ["CairnStorage"]),
         .library(name: "CairnKernel", targets: ["CairnKernel"]),
+        .library(name: "CairnWire", targets: ["CairnWire"]),
+        .library(name: "CairnTLS", targets: ["CairnTLS"]),
+        .library(name: "CairnClient", targets: ["CairnClient"]),
+        .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-sim", targets: ["cairn-sim"]),
         .executable(name: "cairn-wal-bench", targets: ["cairn-wal-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The pure Raft consensus algorithm: no IO, no clock, no NIO.
@@ -20,12 +38,51 @@ let package = Package(
         .target(name: "CairnKernel", dependencies: ["CairnRaft", "CairnStorage"]),
         // Deterministic cluster simulation of the Raft core (used by tests and `cairn-sim`).
         .target(name: "CairnSimulation", dependencies: ["CairnRaft", "CairnKernel"]),
+        // The wire protocol: framing and the encoding of every message, on ByteBuffer.
+        .target(name: "CairnWire", dependencies: ["CairnRaft", .product(name: "NIOCore", package: "swift-nio")]),
+        // The replicated KV store module.
+        .target(name: "CairnKV", dependencies: ["CairnKernel", "CairnRaft", "CairnWire"]),
+        // Certificates (CA, server, client, CLI) and mutual-TLS configuration.
+        .target(name: "CairnTLS", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ] + nio),
+        // The server: consensus loop, transport, client listener, agent lifecycle.
+        .target(name: "CairnServer", dependencies: [
+            "CairnKV", "CairnKernel", "CairnRaft", "CairnStorage", "CairnWire", "CairnTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ] + nio),
+        // The Swift client library.
+        .target(name: "CairnClient", dependencies: [
+            "CairnRaft", "CairnTLS", "CairnWire",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ] + nio),
+        // The `cairn` command's subcommands.
+        .target(name: "CairnCLI", dependencies: [
+            "CairnTLS", "CairnServer", "CairnWire", "CairnClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "cairn", dependencies: ["CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "cairn-sim", dependencies: ["CairnSimulation"]),
         .executableTarget(name: "cairn-wal-bench", dependencies: ["CairnStorage"]),
         .testTarget(name: "CairnRaftTests", dependencies: ["CairnRaft", "CairnSimulation"]),
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage"]),
         .testTarget(name: "CairnKernelTests", dependencies: ["CairnKernel", "CairnStorage"]),
         .testTarget(name: "CairnSimulationTests", dependencies: ["CairnSimulation"]),
+        .testTarget(name: "CairnKVTests", dependencies: ["CairnKV", "CairnKernel", "CairnRaft", "CairnWire"]),
+        .testTarget(name: "CairnWireTests", dependencies: [
+            "CairnWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "CairnTLSTests", dependencies: ["CairnTLS", "CairnCLI"] + nio),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,272 @@
+import CairnRaft
+import CairnTLS
+import CairnWire
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A running `cairn agent`: listeners, the peer transport, the consensus loop and their lifecycle.
+public final class Agent: @unchecked Sendable {
+    public let configuration: AgentConfiguration
+    public let nodeID: NodeID
+    public private(set) var peerAddress: SocketAddress?
+    public private(set) var clientAddress: SocketAddress?
+
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private var transport: PeerTransport!
+    private var clients: ClientListener!
+    private let state = NIOLockedState()
+    private var tickTask: RepeatedTask?
+
+    /// Loads the node id (creating it on first start) and the TLS identity; binds nothing yet.
+    public init(configuration: AgentConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        self.nodeID = try Self.loadNodeID(dataDirectory: configuration.dataDirectory)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
+    }
+
+    /// Runs an agent until SIGINT or SIGTERM, then shuts it down cleanly.
+    public static func run(configuration: AgentConfiguration) async throws {
+        var logger = Logger(label: "cairn.\(configuration.nodeName)")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let agent = try Agent(configuration: configuration, logger: logger)
+        try await agent.start()
+        if configuration.dev { agent.printDevBanner() }
+        await Self.waitForSignal()
+        logger.info("shutting down")
+        await agent.stop()
+        logger.info("stopped")
+    }
+
+    /// Binds the listeners, starts dialing peers and, once it knows whom to bootstrap with (or
+    /// finds existing state), the consensus loop.
+    public func start() async throws {
+        let identity: TLSIdentity
+        do {
+            identity = try TLSIdentity(caFile: configuration.caFile, certificateFile: configuration.certFile, keyFile: configuration.keyFile)
+        } catch let error as CairnTLSError {
+            throw AgentConfiguration.Problem(error.reason)
+        }
+        let dc = configuration.datacenter
+        let peerListenerTLS: MutualTLSContext, peerDialerTLS: MutualTLSContext, clientTLS: MutualTLSContext
+        do {
+            peerListenerTLS = try MutualTLSContext.peerListener(identity: identity, datacenter: dc)
+            peerDialerTLS = try MutualTLSContext.peerDialer(identity: identity, datacenter: dc)
+            clientTLS = try MutualTLSContext.clientListener(identity: identity)
+        } catch let error as CairnTLSError {
+            throw AgentConfiguration.Problem(error.reason)
+        }
+        let bind = try HostPort.parse(configuration.bindAddress, flag: "--bind")
+        let clientBind = try HostPort.parse(configuration.clientAddress, flag: "--client-addr")
+        let hasState = ConsensusLoop.hasState(dataDirectory: configuration.dataDirectory)
+        let hello = PeerHello(id: nodeID, name: configuration.nodeName, datacenter: dc, peerAddress: configuration.bindAddress,
+                              clientAddress: configuration.clientAddress, bootstrapExpect: UInt32(configuration.bootstrapExpect),
+                              hasState: hasState)
+        transport = PeerTransport(group: group, listenerTLS: peerListenerTLS, dialerTLS: peerDialerTLS, hello: hello, logger: logger)
+        clients = ClientListener(group: group, tls: clientTLS, logger: logger) { [state] request, reply in
+            guard let loop = state.loop else {
+                reply(.error(.noLeader, message: "this server has not joined a cluster yet"))
+                return
+            }
+            loop.submit(.client(request, reply: reply))
+        }
+        transport.attach(
+            onMessage: { [state] message in state.loop?.submit(.peerMessage(message)) },
+            onHello: { [weak self] hello in self?.heard(hello) })
+        do {
+            peerAddress = try await transport.listen(on: bind)
+            clientAddress = try await clients.listen(on: clientBind)
+        } catch {
+            await transport.close()
+            throw AgentConfiguration.Problem("cannot listen: \(error)")
+        }
+        logger.info("node \(configuration.nodeName) (id \(nodeID)) listening: peers on \(configuration.bindAddress), clients on \(configuration.clientAddress)")
+        for peer in configuration.retryJoin { transport.dial(peer) }
+        for (_, address) in knownAddresses() where address.peerAddress != configuration.bindAddress {
+            transport.dial(address.peerAddress)
+        }
+        if hasState {
+            try startLoop(bootstrapVoters: nil)
+        } else if configuration.bootstrapExpect == 1 {
+            try startLoop(bootstrapVoters: [nodeID])
+        } else if configuration.bootstrapExpect == 0 {
+            try startLoop(bootstrapVoters: nil)
+            logger.info("no bootstrap: waiting for a cluster's leader to add this server")
+        } else {
+            logger.info("waiting for \(configuration.bootstrapExpect) servers to bootstrap the cluster")
+        }
+    }
+
+    private func knownAddresses() -> [NodeID: ServerAddress] {
+        let path = configuration.dataDirectory + "/peers.json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let decoded = try? JSONDecoder().decode([String: ServerAddress].self, from: data) else { return [:] }
+        var out: [NodeID: ServerAddress] = [:]
+        for (key, value) in decoded { if let id = NodeID(key) { out[id] = value } }
+        return out
+    }
+
+    private func heard(_ hello: PeerHello) {
+        let address = ServerAddress(name: hello.name, peerAddress: hello.peerAddress, clientAddress: hello.clientAddress)
+        if hello.peerAddress != configuration.bindAddress { transport.dial(hello.peerAddress) }
+        let (loop, decision): (ConsensusLoop?, Set<NodeID>?) = state.withLock { s in
+            s.fresh[hello.id] = hello
+            guard s.loop == nil, configuration.bootstrapExpect >= 2 else { return (s.loop, nil) }
+            if s.fresh.values.contains(where: { $0.hasState }) { return (nil, []) }
+            let candidates = s.fresh.values.filter { $0.bootstrapExpect == UInt32(configuration.bootstrapExpect) }.map(\.id)
+            guard candidates.count + 1 >= configuration.bootstrapExpect else { return (nil, nil) }
+            let voters = Set((candidates + [nodeID]).sorted().prefix(configuration.bootstrapExpect))
+            return (nil, voters)
+        }
+        if let loop {
+            loop.submit(.learnedAddress(hello.id, address))
+            loop.submit(.peerHello(hello))
+            return
+        }
+        guard let voters = decision else { return }
+        do {
+            if voters.isEmpty || !voters.contains(nodeID) {
+                logger.info("a cluster already exists: waiting for its leader to add this server")
+                try startLoop(bootstrapVoters: nil)
+            } else {
+                logger.info("bootstrapping with \(voters.count) servers")
+                try startLoop(bootstrapVoters: voters)
+            }
+        } catch {
+            logger.critical("cannot start the consensus loop: \(error)")
+        }
+        let known = state.withLock { s in Array(s.fresh.values) }
+        if let loop = state.loop {
+            for peer in known {
+                loop.submit(.learnedAddress(peer.id, ServerAddress(name: peer.name, peerAddress: peer.peerAddress, clientAddress: peer.clientAddress)))
+                loop.submit(.peerHello(peer))
+            }
+        }
+    }
+
+    private func startLoop(bootstrapVoters: Set<NodeID>?) throws {
+        var raftConfig = RaftConfiguration(id: nodeID)
+        raftConfig.electionTimeout = configuration.electionTicks
+        raftConfig.heartbeatInterval = configuration.heartbeatTicks
+        var options = ConsensusLoop.Options()
+        options.snapshotEvery = configuration.snapshotEvery
+        let own = ServerAddress(name: configuration.nodeName, peerAddress: configuration.bindAddress, clientAddress: configuration.clientAddress)
+        let loop = try ConsensusLoop(configuration: raftConfig, dataDirectory: configuration.dataDirectory, bootstrapVoters: bootstrapVoters,
+                                     self: own, peers: transport, options: options, logger: logger)
+        let started: Bool = state.withLock { s in
+            guard s.loop == nil else { return false }
+            s.loop = loop
+            return true
+        }
+        guard started else { return }
+        transport.updateHello(hasState: true)
+        loop.start()
+        let tick = TimeAmount.milliseconds(Int64(configuration.tickMilliseconds))
+        tickTask = group.next().scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in loop.submit(.tick) }
+    }
+
+    /// Stops accepting connections, lets the consensus loop finish and sync, closes everything.
+    public func stop() async {
+        await clients?.close()
+        tickTask?.cancel()
+        let loop = state.loop
+        loop?.shutdown()
+        await transport?.close()
+        try? await group.shutdownGracefully()
+    }
+
+    /// The consensus loop, once started.
+    public var consensus: ConsensusLoop? { state.loop }
+
+    private func printDevBanner() {
+        guard let files = try? DevMode.makeCertificates(in: configuration.dataDirectory + "/certs", datacenter: configuration.datacenter) else { return }
+        let text = """
+            ==> Cairn dev agent running (single node, data in \(configuration.dataDirectory)).
+                Point the CLI at it with:
+
+            export CAIRN_ADDR=\(configuration.clientAddress)
+            export CAIRN_CACERT=\(files.ca)
+            export CAIRN_CLIENT_CERT=\(files.cliCert)
+            export CAIRN_CLIENT_KEY=\(files.cliKey)
+
+            """
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func loadNodeID(dataDirectory: String) throws -> NodeID {
+        let path = dataDirectory + "/node-id"
+        if let data = FileManager.default.contents(atPath: path) {
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let id = NodeID(text), id != .none else {
+                throw AgentConfiguration.Problem("\(path) does not hold a node id (a positive whole number)")
+            }
+            return id
+        }
+        var id: NodeID = 0
+        while id == .none || id > UInt64(Int64.max) { id = NodeID.random(in: 1...UInt64(Int64.max)) }
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data("\(id)\n".utf8)) else {
+            throw AgentConfiguration.Problem("cannot write \(path)")
+        }
+        try FileManager.default.moveItem(atPath: tmp, toPath: path)
+        return id
+    }
+
+    static func waitForSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = NIOLockedOnce()
+            var sources: [DispatchSourceSignal] = []
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    if once.fire() { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// The agent's mutable state shared between event loops.
+final class NIOLockedState: @unchecked Sendable {
+    struct Values {
+        var loop: ConsensusLoop?
+        var fresh: [NodeID: PeerHello] = [:]
+    }
+
+    private let lock = NSLock()
+    private var values = Values()
+
+    var loop: ConsensusLoop? { withLock { $0.loop } }
+
+    func withLock<T>(_ body: (inout Values) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&values)
+    }
+}
+
+final class NIOLockedOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    func fire() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if fired { return false }
+        fired = true
+        return true
+    }
+}
+
+enum SignalSources {
+    nonisolated(unsafe) static var kept: [DispatchSourceSignal] = []
+    static func keep(_ sources: [DispatchSourceSignal]) { kept.append(contentsOf: sources) }
+}

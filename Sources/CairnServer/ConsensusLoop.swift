@@ -1,0 +1,431 @@
+import CairnKV
+import CairnKernel
+import CairnRaft
+import CairnStorage
+import CairnWire
+import Foundation
+import Logging
+
+/// Where the consensus loop sends Raft messages. Implemented by the peer transport; `send` must
+/// not block (it hands the messages to the network and returns).
+public protocol PeerMessageSink: Sendable {
+    /// Sends messages to their `to` nodes, in order per destination.
+    func send(_ messages: [Message])
+    /// Whether a connection to `id` is currently up.
+    func isReachable(_ id: NodeID) -> Bool
+}
+
+/// How a server reaches another server, learned from peer hellos and kept in the data directory.
+public struct ServerAddress: Sendable, Hashable, Codable {
+    /// The server's node name.
+    public var name: String
+    /// Where peers reach it.
+    public var peerAddress: String
+    /// Where clients reach it.
+    public var clientAddress: String
+
+    /// Creates an address.
+    public init(name: String, peerAddress: String, clientAddress: String) {
+        self.name = name
+        self.peerAddress = peerAddress
+        self.clientAddress = clientAddress
+    }
+}
+
+/// The heart of a server: one thread that owns the Raft node, the durable log and the replicated
+/// state machine, and turns inputs (ticks, peer messages, client requests) into outputs.
+///
+/// Why a thread and not an actor: the loop blocks in `fdatasync`, and blocking is what makes
+/// group commit fall out naturally — while one batch syncs, every request that arrives queues up
+/// and the next turn of the loop proposes them all as one batch, appended and synced once. A
+/// leader's appends leave for the followers before its own sync starts (see ``Ready``).
+public final class ConsensusLoop: @unchecked Sendable {
+    /// Something the loop must handle.
+    public enum Input: Sendable {
+        case tick
+        case peerMessage(Message)
+        case client(ClientRequest, reply: @Sendable (ClientResponse) -> Void)
+        case learnedAddress(NodeID, ServerAddress)
+        /// A server introduced itself; the leader adds fresh servers as learners.
+        case peerHello(PeerHello)
+        case run(@Sendable (ConsensusLoop) -> Void)
+    }
+
+    /// Tunables of the loop beyond Raft's own.
+    public struct Options: Sendable {
+        /// Take a snapshot and compact the log once this many entries were applied since the last.
+        public var snapshotEvery: UInt64 = 8_192
+        /// The most commands proposed as one batch.
+        public var maxBatch: Int = 4_096
+        /// Creates defaults.
+        public init() {}
+    }
+
+    private let condition = NSCondition()
+    private var inbox: [Input] = []
+    private var stopping = false
+    private var thread: Thread?
+    private let finished = NSCondition()
+    private var isFinished = false
+
+    // Owned by the loop thread only.
+    private var raft: RaftNode
+    private var router: ModuleRouter
+    private let storage: DurableLog
+    private let peers: PeerMessageSink
+    private let options: Options
+    private let logger: Logger
+    private var addresses: [NodeID: ServerAddress]
+    private var pendingWrites: [LogIndex: (term: Term, reply: @Sendable (ClientResponse) -> Void, kind: PendingKind)] = [:]
+    private var pendingReads: [UInt64: (key: String, reply: @Sendable (ClientResponse) -> Void)] = [:]
+    private var waitingReads: [ReadState] = []
+    private var nextReadID: UInt64 = 1
+    private var lastSnapshotIndex: LogIndex
+    private let addressBookPath: String
+    private var joinCandidates: Set<NodeID> = []
+    private var ticks: UInt64 = 0
+
+    private enum PendingKind { case put, delete, removePeer }
+
+    /// The id of this server.
+    public let id: NodeID
+
+    /// Opens the server's state in `dataDirectory` (Raft log in `raft/`) and prepares the loop;
+    /// ``start()`` runs it. `bootstrapVoters` founds a new cluster when there is no state yet.
+    public init(configuration: RaftConfiguration, dataDirectory: String, bootstrapVoters: Set<NodeID>?,
+                self address: ServerAddress, peers: PeerMessageSink, options: Options = Options(), logger: Logger) throws {
+        let (storage, recovered) = try DurableLog.open(directory: dataDirectory + "/raft")
+        if recovered.truncatedBytes > 0 {
+            logger.warning("cut a torn final log record of \(recovered.truncatedBytes) bytes (never acknowledged)")
+        }
+        var state = RestoredState(hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries)
+        if let voters = bootstrapVoters, state.snapshot == nil, state.entries.isEmpty, state.hardState == .empty {
+            state = RestoredState.bootstrap(voters: voters)
+            try storage.append(entries: state.entries, hardState: state.hardState)
+            logger.info("bootstrapped a new cluster with voters \(voters.sorted())")
+        }
+        var router = ModuleRouter(modules: [KVStore()])
+        if let snapshot = state.snapshot {
+            try router.restore(snapshot.data, at: snapshot.metadata.index)
+        }
+        self.id = configuration.id
+        self.raft = RaftNode(configuration: configuration, restoring: state)
+        self.router = router
+        self.storage = storage
+        self.peers = peers
+        self.options = options
+        self.logger = logger
+        self.lastSnapshotIndex = state.snapshot?.metadata.index ?? 0
+        self.addressBookPath = dataDirectory + "/peers.json"
+        var book: [NodeID: ServerAddress] = [:]
+        if let data = FileManager.default.contents(atPath: addressBookPath),
+           let decoded = try? JSONDecoder().decode([String: ServerAddress].self, from: data) {
+            for (key, value) in decoded { if let id = NodeID(key) { book[id] = value } }
+        }
+        book[configuration.id] = address
+        self.addresses = book
+    }
+
+    /// Whether the server's storage held Raft state before this start (it belongs to a cluster).
+    public static func hasState(dataDirectory: String) -> Bool {
+        let wal = dataDirectory + "/raft/wal"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: wal)) ?? []
+        return names.contains { $0.hasSuffix(".wal") }
+    }
+
+    /// Starts the loop's thread.
+    public func start() {
+        let thread = Thread { [self] in
+            self.runLoop()
+        }
+        thread.name = "cairn-consensus"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues an input; never blocks on the loop.
+    public func submit(_ input: Input) {
+        condition.lock()
+        inbox.append(input)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Asks the loop to finish the inputs it has, sync, close the log and stop; waits for it.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        finished.lock()
+        while !isFinished { finished.wait() }
+        finished.unlock()
+    }
+
+    // MARK: - The loop
+
+    private func runLoop() {
+        while true {
+            condition.lock()
+            while inbox.isEmpty && !stopping { condition.wait() }
+            let batch = inbox
+            inbox.removeAll(keepingCapacity: true)
+            let stop = stopping
+            condition.unlock()
+            do {
+                try process(batch)
+                try driveReady()
+                try maybeSnapshot()
+            } catch {
+                logger.critical("storage failed, stopping the server: \(error)")
+                failAllPending(.internalError, "storage failed: \(error)")
+                break
+            }
+            if stop { break }
+        }
+        failAllPending(.shuttingDown, "the server is shutting down")
+        do { try storage.close() } catch { logger.error("closing the log: \(error)") }
+        finished.lock()
+        isFinished = true
+        finished.signal()
+        finished.unlock()
+    }
+
+    private func process(_ inputs: [Input]) throws {
+        var commands: [[UInt8]] = []
+        var replies: [(@Sendable (ClientResponse) -> Void, PendingKind)] = []
+        var readIDs: [UInt64] = []
+        for input in inputs {
+            switch input {
+            case .tick:
+                raft.tick()
+                ticks &+= 1
+                if ticks % 10 == 0 { addJoinCandidates() }
+            case .peerMessage(let m):
+                raft.step(m)
+            case .learnedAddress(let peer, let address):
+                if addresses[peer] != address {
+                    addresses[peer] = address
+                    saveAddressBook()
+                }
+            case .run(let body):
+                body(self)
+            case .peerHello(let hello):
+                if !hello.hasState { joinCandidates.insert(hello.id) }
+                addJoinCandidates()
+            case .client(let request, let reply):
+                switch request {
+                case .kvGet(let key, let consistency):
+                    if consistency == .stale {
+                        reply(.kvGet(kv.get(key)))
+                    } else if raft.role != .leader {
+                        reply(notLeader())
+                    } else {
+                        let readID = nextReadID
+                        nextReadID += 1
+                        pendingReads[readID] = (key, reply)
+                        readIDs.append(readID)
+                    }
+                case .kvPut(let key, let value, let flags, let cas):
+                    if let problem = KVStore.validate(key: key, value: value) {
+                        reply(.error(problem.contains("value") ? .valueTooLarge : .invalidKey, message: problem))
+                    } else if raft.role != .leader {
+                        reply(notLeader())
+                    } else {
+                        commands.append(KVCommand.put(key: key, value: value, flags: flags, cas: cas).encoded())
+                        replies.append((reply, .put))
+                    }
+                case .kvDelete(let key, let cas):
+                    if let problem = KVStore.validate(key: key) {
+                        reply(.error(.invalidKey, message: problem))
+                    } else if raft.role != .leader {
+                        reply(notLeader())
+                    } else {
+                        commands.append(KVCommand.delete(key: key, cas: cas).encoded())
+                        replies.append((reply, .delete))
+                    }
+                case .members:
+                    reply(.members(members()))
+                case .removePeer(let peer):
+                    switch raft.proposeMembershipChange(.remove(peer)) {
+                    case .accepted(let index, _, let term):
+                        pendingWrites[index] = (term, reply, .removePeer)
+                    case .notLeader:
+                        reply(notLeader())
+                    case .invalidMembershipChange:
+                        reply(.error(.refused, message: "node \(peer) is not a member, or is the last voter"))
+                    case .membershipChangePending:
+                        reply(.error(.refused, message: "another membership change is in progress; retry shortly"))
+                    case .transferInProgress:
+                        reply(.error(.refused, message: "a leadership transfer is in progress; retry shortly"))
+                    default:
+                        reply(.error(.refused, message: "the change was refused"))
+                    }
+                }
+            }
+            if commands.count >= options.maxBatch {
+                propose(commands, replies)
+                commands.removeAll()
+                replies.removeAll()
+            }
+        }
+        if !commands.isEmpty { propose(commands, replies) }
+        if !readIDs.isEmpty {
+            if case .notLeader = raft.readIndex(batch: readIDs) {
+                for readID in readIDs { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
+            }
+        }
+    }
+
+    /// On the leader: adds one fresh server that asked to join as a learner (Raft promotes it
+    /// once it has caught up); one membership change at a time.
+    private func addJoinCandidates() {
+        joinCandidates.subtract(raft.membership.members)
+        guard raft.role == .leader, let candidate = joinCandidates.sorted().first else { return }
+        if case .accepted = raft.proposeMembershipChange(.addLearner(candidate)) {
+            logger.info("adding server \(candidate) as a learner")
+        }
+    }
+
+    private func propose(_ commands: [[UInt8]], _ replies: [(@Sendable (ClientResponse) -> Void, PendingKind)]) {
+        switch raft.propose(batch: commands) {
+        case .accepted(let first, _, let term):
+            for (offset, pending) in replies.enumerated() {
+                pendingWrites[first + LogIndex(offset)] = (term, pending.0, pending.1)
+            }
+        case .notLeader:
+            for (reply, _) in replies { reply(notLeader()) }
+        case .transferInProgress:
+            for (reply, _) in replies { reply(.error(.noLeader, message: "leadership is being transferred; retry")) }
+        default:
+            for (reply, _) in replies { reply(.error(.internalError, message: "the proposal was not accepted")) }
+        }
+    }
+
+    private func driveReady() throws {
+        while raft.hasReady {
+            let rd = raft.ready()
+            if let soft = rd.softState {
+                logger.info("raft: \(soft.role.rawValue) in term \(soft.term), leader \(soft.leader == .none ? "unknown" : String(soft.leader))")
+            }
+            if !rd.messages.isEmpty { peers.send(rd.messages) }
+            if let snapshot = rd.snapshot { try storage.installSnapshot(snapshot) }
+            if !rd.entries.isEmpty || rd.hardState != nil {
+                try storage.append(entries: rd.entries, hardState: rd.hardState)
+            }
+            raft.persisted(rd)
+            if !rd.messagesAfterPersist.isEmpty { peers.send(rd.messagesAfterPersist) }
+            if let snapshot = rd.snapshot {
+                var fresh = router
+                try fresh.restore(snapshot.data, at: snapshot.metadata.index)
+                router = fresh
+                lastSnapshotIndex = snapshot.metadata.index
+                for index in pendingWrites.keys where index <= snapshot.metadata.index {
+                    pendingWrites.removeValue(forKey: index)?.reply(.error(.timeout, message: "the outcome of the write is unknown (the log was replaced by a snapshot); read the key to find out"))
+                }
+            }
+            for entry in rd.committed { apply(entry) }
+            waitingReads.append(contentsOf: rd.readStates)
+            for readID in rd.droppedReads { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
+            serveReads()
+        }
+    }
+
+    private func apply(_ entry: Entry) {
+        let result = router.apply(entry)
+        guard let pending = pendingWrites.removeValue(forKey: entry.index) else { return }
+        guard pending.term == entry.term else {
+            pending.reply(.error(.noLeader, message: "leadership changed before the write committed; it was not applied"))
+            return
+        }
+        switch pending.kind {
+        case .put: pending.reply(.kvPut(succeeded: result.first == KVResult.applied.rawValue, index: entry.index))
+        case .delete: pending.reply(.kvDelete(succeeded: result.first == KVResult.applied.rawValue, index: entry.index))
+        case .removePeer: pending.reply(.peerRemoved(index: entry.index))
+        }
+    }
+
+    private func serveReads() {
+        guard !waitingReads.isEmpty else { return }
+        let applied = router.appliedIndex
+        var remaining: [ReadState] = []
+        for read in waitingReads {
+            if read.index <= applied {
+                if let pending = pendingReads.removeValue(forKey: read.requestID) {
+                    pending.reply(.kvGet(kv.get(pending.key)))
+                }
+            } else {
+                remaining.append(read)
+            }
+        }
+        waitingReads = remaining
+    }
+
+    private func maybeSnapshot() throws {
+        let applied = router.appliedIndex
+        guard applied >= lastSnapshotIndex + options.snapshotEvery else { return }
+        let data = router.snapshot()
+        guard case .compacted(let metadata) = raft.compact(index: applied, data: data) else { return }
+        try storage.compact(Snapshot(metadata: metadata, data: data))
+        lastSnapshotIndex = applied
+        logger.info("snapshot at index \(applied) (\(data.count) bytes); log compacted")
+    }
+
+    private func failAllPending(_ code: ClientErrorCode, _ message: String) {
+        for (_, pending) in pendingWrites { pending.reply(.error(code, message: message)) }
+        pendingWrites.removeAll()
+        for (_, pending) in pendingReads { pending.reply(.error(code, message: message)) }
+        pendingReads.removeAll()
+    }
+
+    // MARK: - Views
+
+    private var kv: KVStore {
+        router.module(tagged: KVStore.moduleTag) as! KVStore
+    }
+
+    private func notLeader() -> ClientResponse {
+        let leader = raft.leader
+        if leader == .none { return .notLeader(leaderID: .none, leaderAddress: "") }
+        return .notLeader(leaderID: leader, leaderAddress: addresses[leader]?.clientAddress ?? "")
+    }
+
+    private func members() -> [MemberInfo] {
+        let status = raft.status
+        var out: [MemberInfo] = []
+        for member in status.membership.members.sorted() {
+            let address = addresses[member]
+            let isSelf = member == id
+            let role: String
+            if member == status.leader { role = "leader" }
+            else if status.membership.learners.contains(member) { role = "learner" }
+            else if isSelf { role = status.role.rawValue }
+            else { role = status.leader == .none ? "unknown" : "follower" }
+            let lastIndex = isSelf ? status.lastIndex : (status.peers[member]?.match ?? 0)
+            out.append(MemberInfo(id: member, name: address?.name ?? "", peerAddress: address?.peerAddress ?? "",
+                                  clientAddress: address?.clientAddress ?? "", voter: status.membership.voters.contains(member),
+                                  role: role, term: status.term, lastIndex: lastIndex,
+                                  reachable: isSelf || peers.isReachable(member)))
+        }
+        return out
+    }
+
+    /// Runs `body` on the loop thread with the Raft node's status (for tests and operators).
+    public func status(_ body: @escaping @Sendable (RaftStatus) -> Void) {
+        submit(.run { loop in body(loop.raft.status) })
+    }
+
+    private func saveAddressBook() {
+        var out: [String: ServerAddress] = [:]
+        for (key, value) in addresses { out[String(key)] = value }
+        guard let data = try? JSONEncoder().encode(out) else { return }
+        let tmp = addressBookPath + ".tmp"
+        if FileManager.default.createFile(atPath: tmp, contents: data) {
+            _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: addressBookPath), withItemAt: URL(fileURLWithPath: tmp))
+            if !FileManager.default.fileExists(atPath: addressBookPath) {
+                try? FileManager.default.moveItem(atPath: tmp, toPath: addressBookPath)
+            }
+        }
+    }
+}

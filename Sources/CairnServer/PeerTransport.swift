@@ -1,0 +1,281 @@
+import CairnRaft
+import CairnTLS
+import CairnWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The server-to-server network: a mutual-TLS listener and one long-lived connection per pair of
+/// servers, carrying pipelined Raft messages.
+///
+/// Every server dials the addresses it knows (`--retry-join` and peers learned since) with
+/// exponential backoff; both ends introduce themselves with a ``PeerHello``. When two servers dial
+/// each other at the same time, both keep the connection dialed by the lower node id and close the
+/// other, so each pair ends up with exactly one.
+public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
+    struct Connection {
+        var channel: any Channel
+        var dialedByUs: Bool
+        var hello: PeerHello
+    }
+
+    private let group: any EventLoopGroup
+    private let listenerTLS: MutualTLSContext
+    private let dialerTLS: MutualTLSContext
+    private let logger: Logger
+    private let lock = NIOLock()
+    private var connections: [NodeID: Connection] = [:]
+    private var addressOwners: [String: NodeID] = [:]
+    private var dialing: Set<String> = []
+    private var closed = false
+    private var listener: (any Channel)?
+    private var hello: PeerHello
+    private var onMessage: (@Sendable (Message) -> Void)?
+    private var onHello: (@Sendable (PeerHello) -> Void)?
+
+    /// Creates the transport; nothing runs until ``listen(on:)`` and ``dial(_:)``.
+    public init(group: any EventLoopGroup, listenerTLS: MutualTLSContext, dialerTLS: MutualTLSContext, hello: PeerHello, logger: Logger) {
+        self.group = group
+        self.listenerTLS = listenerTLS
+        self.dialerTLS = dialerTLS
+        self.hello = hello
+        self.logger = logger
+    }
+
+    /// Where received Raft messages go (the consensus loop), and who hears of every peer hello.
+    public func attach(onMessage: @escaping @Sendable (Message) -> Void, onHello: @escaping @Sendable (PeerHello) -> Void) {
+        lock.withLock {
+            self.onMessage = onMessage
+            self.onHello = onHello
+        }
+    }
+
+    /// Updates what this server says about itself to peers connecting from now on.
+    public func updateHello(hasState: Bool) {
+        lock.withLock { hello.hasState = hasState }
+    }
+
+    /// Starts the peer listener; returns the bound address.
+    public func listen(on address: HostPort) async throws -> SocketAddress {
+        let tls = listenerTLS
+        let logger = logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = PeerConnectionHandler(transport: self, dialedByUs: false, logger: logger)
+                    let preface = try WirePipeline.configure(channel, tls: tls, side: .acceptor(accepting: [.peer]), logger: logger, application: handler)
+                    handler.prefaceDone = preface.peerPreface
+                }
+            }
+            .bind(host: address.host, port: address.port).get()
+        lock.withLock { listener = channel }
+        return channel.localAddress!
+    }
+
+    /// Keeps a connection to `address` up: dials with backoff until connected, and again whenever
+    /// the connection drops, until the transport closes. Dialing an address already being dialed
+    /// does nothing.
+    public func dial(_ address: String) {
+        let start: Bool = lock.withLock {
+            guard !closed, !dialing.contains(address) else { return false }
+            dialing.insert(address)
+            return true
+        }
+        guard start, let target = try? HostPort.parse(address, flag: "peer") else { return }
+        let eventLoop = group.next()
+        scheduleDial(address: address, target: target, delay: .zero, backoff: .milliseconds(50), on: eventLoop)
+    }
+
+    private func scheduleDial(address: String, target: HostPort, delay: TimeAmount, backoff: TimeAmount, on eventLoop: any EventLoop) {
+        eventLoop.scheduleTask(in: delay) { [self] in
+            guard !lock.withLock({ closed }) else { return }
+            // Already connected to whoever owns this address: look again later.
+            let owner = lock.withLock { addressOwners[address].flatMap { connections[$0] } }
+            if owner != nil {
+                scheduleDial(address: address, target: target, delay: .milliseconds(500), backoff: .milliseconds(50), on: eventLoop)
+                return
+            }
+            let tls = dialerTLS
+            let logger = logger
+            ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(2))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = PeerConnectionHandler(transport: self, dialedByUs: true, logger: logger)
+                        let preface = try WirePipeline.configure(channel, tls: tls, side: .dialer(.peer), logger: logger, application: handler)
+                        handler.prefaceDone = preface.peerPreface
+                    }
+                }
+                .connect(host: target.host, port: target.port)
+                .whenComplete { [self] result in
+                    switch result {
+                    case .success(let channel):
+                        channel.closeFuture.whenComplete { [self] _ in
+                            scheduleDial(address: address, target: target, delay: .milliseconds(100), backoff: .milliseconds(50), on: eventLoop)
+                        }
+                    case .failure:
+                        let next = TimeAmount.nanoseconds(min(backoff.nanoseconds * 2, TimeAmount.seconds(2).nanoseconds))
+                        let jitter = TimeAmount.nanoseconds(Int64.random(in: 0...max(1, backoff.nanoseconds / 2)))
+                        scheduleDial(address: address, target: target, delay: backoff + jitter, backoff: next, on: eventLoop)
+                    }
+                }
+        }
+    }
+
+    /// Called by a connection once the remote introduced itself. Returns false when the
+    /// connection must be closed (a duplicate, or a server of another datacenter).
+    func register(_ remote: PeerHello, channel: any Channel, dialedByUs: Bool) -> Bool {
+        let (ours, keep, replaced, handler): (PeerHello, Bool, (any Channel)?, (@Sendable (PeerHello) -> Void)?) = lock.withLock {
+            let ours = hello
+            guard remote.datacenter == ours.datacenter, remote.id != ours.id, !closed else { return (ours, false, nil, nil) }
+            addressOwners[remote.peerAddress] = remote.id
+            if let existing = connections[remote.id], existing.channel !== channel, existing.channel.isActive {
+                // Keep the connection dialed by the lower id.
+                let preferOurs = ours.id < remote.id
+                let existingPreferred = existing.dialedByUs == preferOurs
+                if existingPreferred { return (ours, false, nil, onHello) }
+                connections[remote.id] = Connection(channel: channel, dialedByUs: dialedByUs, hello: remote)
+                return (ours, true, existing.channel, onHello)
+            }
+            connections[remote.id] = Connection(channel: channel, dialedByUs: dialedByUs, hello: remote)
+            return (ours, true, nil, onHello)
+        }
+        if remote.datacenter != ours.datacenter {
+            logger.warning("peer \(remote.name) at \(remote.peerAddress) is in datacenter \(remote.datacenter), not \(ours.datacenter): refused")
+        }
+        replaced?.close(promise: nil)
+        handler?(remote)
+        if keep { logger.info("connected to peer \(remote.name) (id \(remote.id)) at \(remote.peerAddress)") }
+        return keep
+    }
+
+    func unregister(_ id: NodeID, channel: any Channel) {
+        let removed: Bool = lock.withLock {
+            guard let existing = connections[id], existing.channel === channel else { return false }
+            connections[id] = nil
+            return true
+        }
+        if removed { logger.info("lost the connection to peer \(id)") }
+    }
+
+    func deliver(_ message: Message) {
+        lock.withLock { onMessage }?(message)
+    }
+
+    var ownHello: PeerHello { lock.withLock { hello } }
+
+    public func send(_ messages: [Message]) {
+        var byPeer: [NodeID: [Message]] = [:]
+        for m in messages { byPeer[m.to, default: []].append(m) }
+        for (peer, batch) in byPeer {
+            guard let channel = lock.withLock({ connections[peer]?.channel }) else { continue }
+            channel.eventLoop.execute {
+                for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
+                channel.flush()
+            }
+        }
+    }
+
+    public func isReachable(_ id: NodeID) -> Bool {
+        lock.withLock { connections[id]?.channel.isActive ?? false }
+    }
+
+    /// The peers currently connected.
+    public var connectedPeers: [PeerHello] {
+        lock.withLock { connections.values.map(\.hello) }
+    }
+
+    /// Stops dialing, closes the listener and every connection.
+    public func close() async {
+        let (listener, channels): ((any Channel)?, [any Channel]) = lock.withLock {
+            closed = true
+            return (self.listener, connections.values.map(\.channel))
+        }
+        try? await listener?.close()
+        for channel in channels { try? await channel.close() }
+    }
+}
+
+/// One peer connection's application handler: hello exchange, then Raft messages.
+final class PeerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = WireMessage
+
+    private let transport: PeerTransport
+    private let dialedByUs: Bool
+    private let logger: Logger
+    private var remote: PeerHello?
+    var prefaceDone: EventLoopFuture<Preface>?
+
+    init(transport: PeerTransport, dialedByUs: Bool, logger: Logger) {
+        self.transport = transport
+        self.dialedByUs = dialedByUs
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {}
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let hello = transport.ownHello
+        prefaceDone?.whenSuccess { _ in
+            channel.writeAndFlush(WireMessage.peerHello(hello), promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let message: WireMessage
+        do {
+            message = try WireMessage(decoding: frame)
+        } catch {
+            logger.warning("peer \(remote?.name ?? "?") sent a bad frame: \(error)")
+            closeWithError(context.channel, error)
+            return
+        }
+        switch message {
+        case .peerHello(let hello):
+            guard remote == nil else {
+                closeWithError(context.channel, WireError(.unexpectedFrame, "a second peerHello on one connection"))
+                return
+            }
+            remote = hello
+            if !transport.register(hello, channel: context.channel, dialedByUs: dialedByUs) {
+                context.close(promise: nil)
+            }
+        case .raft(let m):
+            guard let remote, m.from == remote.id else {
+                closeWithError(context.channel, WireError(.unexpectedFrame, "a raft message before the peerHello, or from another node"))
+                return
+            }
+            transport.deliver(m)
+        case .ping(let value):
+            context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
+        case .pong:
+            break
+        case .error(_, let payload):
+            logger.warning("peer \(remote?.name ?? "?") reported: \(payload.remoteError)")
+            context.close(promise: nil)
+        case .request, .response:
+            closeWithError(context.channel, WireError(.unexpectedFrame, "client frames are not allowed on the peer port"))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let remote { transport.unregister(remote.id, channel: context.channel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // TLS failures were logged by the TLS reporter; protocol errors by the error handler.
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension PeerConnectionHandler: Sendable {}

@@ -1,0 +1,180 @@
+import CairnRaft
+
+/// How fresh a read must be.
+public enum ReadConsistency: UInt8, Sendable, Hashable {
+    /// Linearizable: the leader confirms its leadership (ReadIndex) before answering.
+    case linearizable = 0
+    /// Stale: any server answers from its own state at once.
+    case stale = 1
+}
+
+/// One key of the KV store as clients see it.
+public struct KVEntry: Sendable, Hashable {
+    /// The key.
+    public var key: String
+    /// The value.
+    public var value: [UInt8]
+    /// Opaque 64-bit flags the client stores with the value.
+    public var flags: UInt64
+    /// The Raft index that created the key.
+    public var createIndex: UInt64
+    /// The Raft index that last modified the key.
+    public var modifyIndex: UInt64
+    /// How many times a session acquired the key's lock.
+    public var lockIndex: UInt64
+    /// The session holding the key's lock, empty when none.
+    public var session: String
+
+    /// Creates an entry.
+    public init(key: String, value: [UInt8], flags: UInt64 = 0, createIndex: UInt64 = 0, modifyIndex: UInt64 = 0,
+                lockIndex: UInt64 = 0, session: String = "") {
+        self.key = key
+        self.value = value
+        self.flags = flags
+        self.createIndex = createIndex
+        self.modifyIndex = modifyIndex
+        self.lockIndex = lockIndex
+        self.session = session
+    }
+}
+
+/// A server of the cluster as `cairn members` shows it.
+public struct MemberInfo: Sendable, Hashable {
+    /// The server's Raft id.
+    public var id: NodeID
+    /// The server's node name.
+    public var name: String
+    /// Where peers reach it.
+    public var peerAddress: String
+    /// Where clients reach it.
+    public var clientAddress: String
+    /// Whether it votes (false: a learner).
+    public var voter: Bool
+    /// "leader", "follower", "candidate", "learner" or "unknown".
+    public var role: String
+    /// The term it is in, as last known.
+    public var term: UInt64
+    /// Its last log index, as last known (the leader's view of its match index for followers).
+    public var lastIndex: UInt64
+    /// Whether the answering server currently has a connection to it.
+    public var reachable: Bool
+
+    /// Creates a member description.
+    public init(id: NodeID, name: String, peerAddress: String, clientAddress: String, voter: Bool, role: String,
+                term: UInt64, lastIndex: UInt64, reachable: Bool) {
+        self.id = id
+        self.name = name
+        self.peerAddress = peerAddress
+        self.clientAddress = clientAddress
+        self.voter = voter
+        self.role = role
+        self.term = term
+        self.lastIndex = lastIndex
+        self.reachable = reachable
+    }
+}
+
+/// A request from a client to a server. Each travels in one `request` frame whose stream id the
+/// answer repeats; many may be in flight on one connection.
+public enum ClientRequest: Sendable, Hashable {
+    /// Read one key.
+    case kvGet(key: String, consistency: ReadConsistency)
+    /// Write one key. With `cas`, only if the key's modify index equals it (0: only if absent).
+    case kvPut(key: String, value: [UInt8], flags: UInt64, cas: UInt64?)
+    /// Delete one key. With `cas`, only if the key's modify index equals it.
+    case kvDelete(key: String, cas: UInt64?)
+    /// Describe every server of the cluster.
+    case members
+    /// Remove a server from the Raft configuration.
+    case removePeer(id: NodeID)
+}
+
+/// A server's answer to a ``ClientRequest``.
+public enum ClientResponse: Sendable, Hashable {
+    /// The key, or nil when absent.
+    case kvGet(KVEntry?)
+    /// Whether the put applied (false: the check-and-set index did not match), and its Raft index.
+    case kvPut(succeeded: Bool, index: UInt64)
+    /// Whether the delete applied (false: the check-and-set index did not match), and its Raft index.
+    case kvDelete(succeeded: Bool, index: UInt64)
+    /// Every server.
+    case members([MemberInfo])
+    /// The peer was removed at this Raft index.
+    case peerRemoved(index: UInt64)
+    /// This server cannot serve the request because it is not the leader; `leaderAddress` is the
+    /// leader's client address, empty when no leader is known.
+    case notLeader(leaderID: NodeID, leaderAddress: String)
+    /// The request failed.
+    case error(ClientErrorCode, message: String)
+}
+
+/// Why a request failed.
+public struct ClientErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// The request's bytes do not decode.
+    public static let malformedRequest = ClientErrorCode(rawValue: 1)
+    /// The request's operation code is unknown to this server.
+    public static let unknownOperation = ClientErrorCode(rawValue: 2)
+    /// A value exceeds the size limit.
+    public static let valueTooLarge = ClientErrorCode(rawValue: 3)
+    /// A key is empty, too long or not valid UTF-8.
+    public static let invalidKey = ClientErrorCode(rawValue: 4)
+    /// No leader is known; retry later.
+    public static let noLeader = ClientErrorCode(rawValue: 5)
+    /// The request did not complete in time; it may or may not have been applied.
+    public static let timeout = ClientErrorCode(rawValue: 6)
+    /// The server failed internally.
+    public static let internalError = ClientErrorCode(rawValue: 7)
+    /// The operation was refused (for instance removing the last voter).
+    public static let refused = ClientErrorCode(rawValue: 8)
+    /// The server is shutting down.
+    public static let shuttingDown = ClientErrorCode(rawValue: 9)
+
+    public var description: String {
+        switch self {
+        case .malformedRequest: return "malformed request"
+        case .unknownOperation: return "unknown operation"
+        case .valueTooLarge: return "value too large"
+        case .invalidKey: return "invalid key"
+        case .noLeader: return "no leader"
+        case .timeout: return "timeout"
+        case .internalError: return "internal error"
+        case .refused: return "refused"
+        case .shuttingDown: return "shutting down"
+        default: return "error \(rawValue)"
+        }
+    }
+}
+
+/// What a server says about itself when a peer connection opens (both directions), so that
+/// servers learn each other's ids and addresses (`--retry-join`, `--bootstrap-expect`).
+public struct PeerHello: Sendable, Hashable {
+    /// The server's Raft id.
+    public var id: NodeID
+    /// The server's node name.
+    public var name: String
+    /// The datacenter it belongs to.
+    public var datacenter: String
+    /// Where peers reach it.
+    public var peerAddress: String
+    /// Where clients reach it.
+    public var clientAddress: String
+    /// Its `--bootstrap-expect` (0 when not bootstrapping).
+    public var bootstrapExpect: UInt32
+    /// Whether it already belongs to a cluster (has Raft state).
+    public var hasState: Bool
+
+    /// Creates a hello.
+    public init(id: NodeID, name: String, datacenter: String, peerAddress: String, clientAddress: String,
+                bootstrapExpect: UInt32, hasState: Bool) {
+        self.id = id
+        self.name = name
+        self.datacenter = datacenter
+        self.peerAddress = peerAddress
+        self.clientAddress = clientAddress
+        self.bootstrapExpect = bootstrapExpect
+        self.hasState = hasState
+    }
+}
