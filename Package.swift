@@ -82,6 +82,9 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
+        .testTarget(name: "CairnIntegrationTests", dependencies: [
+            "CairnClient", "CairnTLS", "CairnWire", "cairn",
+        ]),
         .testTarget(name: "CairnTLSTests", dependencies: ["CairnTLS", "CairnCLI"] + nio),
     ],
     swiftLanguageModes: [.v6]

@@ -86,19 +86,22 @@ public final class Agent: @unchecked Sendable {
             throw AgentConfiguration.Problem("cannot listen: \(error)")
         }
         logger.info("node \(configuration.nodeName) (id \(nodeID)) listening: peers on \(configuration.bindAddress), clients on \(configuration.clientAddress)")
+        if hasState || configuration.bootstrapExpect <= 1 {
+            state.withLock { $0.deciding = true }
+            if hasState {
+                try startLoop(bootstrapVoters: nil)
+            } else if configuration.bootstrapExpect == 1 {
+                try startLoop(bootstrapVoters: [nodeID])
+            } else {
+                try startLoop(bootstrapVoters: nil)
+                logger.info("no bootstrap: waiting for a cluster's leader to add this server")
+            }
+        } else {
+            logger.info("waiting for \(configuration.bootstrapExpect) servers to bootstrap the cluster")
+        }
         for peer in configuration.retryJoin { transport.dial(peer) }
         for (_, address) in knownAddresses() where address.peerAddress != configuration.bindAddress {
             transport.dial(address.peerAddress)
-        }
-        if hasState {
-            try startLoop(bootstrapVoters: nil)
-        } else if configuration.bootstrapExpect == 1 {
-            try startLoop(bootstrapVoters: [nodeID])
-        } else if configuration.bootstrapExpect == 0 {
-            try startLoop(bootstrapVoters: nil)
-            logger.info("no bootstrap: waiting for a cluster's leader to add this server")
-        } else {
-            logger.info("waiting for \(configuration.bootstrapExpect) servers to bootstrap the cluster")
         }
     }
 
@@ -116,10 +119,14 @@ public final class Agent: @unchecked Sendable {
         if hello.peerAddress != configuration.bindAddress { transport.dial(hello.peerAddress) }
         let (loop, decision): (ConsensusLoop?, Set<NodeID>?) = state.withLock { s in
             s.fresh[hello.id] = hello
-            guard s.loop == nil, configuration.bootstrapExpect >= 2 else { return (s.loop, nil) }
-            if s.fresh.values.contains(where: { $0.hasState }) { return (nil, []) }
+            guard s.loop == nil, !s.deciding, configuration.bootstrapExpect >= 2 else { return (s.loop, nil) }
+            if s.fresh.values.contains(where: { $0.hasState }) {
+                s.deciding = true
+                return (nil, [])
+            }
             let candidates = s.fresh.values.filter { $0.bootstrapExpect == UInt32(configuration.bootstrapExpect) }.map(\.id)
             guard candidates.count + 1 >= configuration.bootstrapExpect else { return (nil, nil) }
+            s.deciding = true
             let voters = Set((candidates + [nodeID]).sorted().prefix(configuration.bootstrapExpect))
             return (nil, voters)
         }
@@ -140,13 +147,6 @@ public final class Agent: @unchecked Sendable {
         } catch {
             logger.critical("cannot start the consensus loop: \(error)")
         }
-        let known = state.withLock { s in Array(s.fresh.values) }
-        if let loop = state.loop {
-            for peer in known {
-                loop.submit(.learnedAddress(peer.id, ServerAddress(name: peer.name, peerAddress: peer.peerAddress, clientAddress: peer.clientAddress)))
-                loop.submit(.peerHello(peer))
-            }
-        }
     }
 
     private func startLoop(bootstrapVoters: Set<NodeID>?) throws {
@@ -166,6 +166,11 @@ public final class Agent: @unchecked Sendable {
         guard started else { return }
         transport.updateHello(hasState: true)
         loop.start()
+        // Servers heard from before the loop existed.
+        for peer in state.withLock({ s in Array(s.fresh.values) }) {
+            loop.submit(.learnedAddress(peer.id, ServerAddress(name: peer.name, peerAddress: peer.peerAddress, clientAddress: peer.clientAddress)))
+            loop.submit(.peerHello(peer))
+        }
         let tick = TimeAmount.milliseconds(Int64(configuration.tickMilliseconds))
         tickTask = group.next().scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in loop.submit(.tick) }
     }
@@ -240,6 +245,8 @@ final class NIOLockedState: @unchecked Sendable {
     struct Values {
         var loop: ConsensusLoop?
         var fresh: [NodeID: PeerHello] = [:]
+        /// Set once, by whoever decides how the loop starts: the loop is created exactly once.
+        var deciding = false
     }
 
     private let lock = NSLock()

@@ -103,6 +103,27 @@ struct ReadScenarioTests {
         #expect(cluster.readStates[1] == [ReadState(requestID: 11, index: 2)])
     }
 
+    @Test("the lease counts from when the confirming heartbeat was sent, not from when it was answered")
+    func leaseCountsFromTheSend() throws {
+        let cluster = ScenarioCluster(voters: 3)
+        cluster.elect(1)
+        cluster.tick(1, 1)
+        let firstRound = try #require(cluster.queued(.heartbeat, from: 1).first?.readContext)
+        cluster.tick(1, 3)
+
+        // The round sent at tick 1 is answered only now, at tick 4.
+        cluster.deliver(where: { $0.readContext == firstRound })
+        cluster.deliver(where: { $0.kind == .heartbeatResponse })
+        cluster.discardQueued(where: { _ in true })
+        #expect(cluster[1].leaseIsValid)
+
+        cluster.isolate(1)
+        cluster.tick(1, 4)
+        #expect(cluster[1].leaseIsValid, "tick 8: within 8 ticks of the send")
+        cluster.tick(1, 1)
+        #expect(!cluster[1].leaseIsValid, "tick 9: 8 ticks after the send, though only 5 after the answer")
+    }
+
     @Test("acknowledged heartbeats extend the lease")
     func leaseIsRenewed() {
         let cluster = ScenarioCluster(voters: 3)

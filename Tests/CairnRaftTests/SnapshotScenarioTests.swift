@@ -122,4 +122,20 @@ struct SnapshotScenarioTests {
         #expect(cluster.commands(2) == ["a", "b", "c"])
         #expect(cluster.applied[2]?.map(\.index) == [5])
     }
+
+    @Test("a chunk delivered twice, out of order, is not appended twice")
+    func duplicatedChunkIsIgnored() throws {
+        let cluster = Self.compactedWhileNode3Away()
+        let sent = try #require(cluster.disks[1]?.snapshot)
+        cluster.heal()
+        cluster.duplicateNext(where: { $0.chunkOffset == 16 })
+
+        let rounds = cluster.tickAll(until: { cluster.installedSnapshots[3]?.isEmpty == false }, limit: 10)
+        #expect(rounds != nil)
+        let offsets = cluster.delivered(.snapshotChunk, to: 3).compactMap(\.chunkOffset)
+        #expect(offsets.filter { $0 == 16 }.count == 2)
+        #expect(Set(offsets) == Set(stride(from: 0, to: sent.data.count, by: 16).map { UInt64($0) }))
+        #expect(cluster.installedSnapshots[3] == [sent], "installed once, byte for byte")
+        #expect(cluster.commands(3) == Self.values)
+    }
 }

@@ -8,9 +8,9 @@ public struct TLSCACreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Create a new self-signed CA (ECDSA P-256).",
         discussion: """
-            Writes <domain>-agent-ca.pem (give it to every node) and <domain>-agent-ca-key.pem
-            (keep it with the operator: it can mint server certificates). Refuses to overwrite
-            either file.
+            Writes <domain>-agent-ca.pem (give it to every node) and
+            <domain>-agent-ca-key.pem (keep it with the operator: it can mint
+            server certificates). Refuses to overwrite either file.
             """
     )
 

@@ -8,12 +8,16 @@ public struct TLSCertCreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Create a server, client or CLI certificate signed by the CA.",
         discussion: """
-            Names, as Consul's:
-              --server  server.<dc>.<domain>, <node>.server.<dc>.<domain> (with --node), localhost, 127.0.0.1
+            Subject alternative names, as Consul's:
+              --server  server.<dc>.<domain>, <node>.server.<dc>.<domain>
+                        (with --node), localhost, 127.0.0.1
               --client  client.<dc>.<domain>, localhost, 127.0.0.1
               --cli     cli.<dc>.<domain>
-            plus every --additional-dnsname and --additional-ipaddress. Files are numbered with
-            the first unused n: <dc>-server-<domain>-<n>.pem and <dc>-server-<domain>-<n>-key.pem.
+            plus every --additional-dnsname and --additional-ipaddress.
+
+            Files take the first unused number n:
+              <dc>-<kind>-<domain>-<n>.pem and <dc>-<kind>-<domain>-<n>-key.pem
+            Bad input prints one line on stderr, exits with code 2, writes nothing.
             """
     )
 

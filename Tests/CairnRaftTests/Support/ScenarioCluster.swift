@@ -14,7 +14,7 @@ import Testing
 /// Nothing is delivered until the test says so (``deliverAll()``, ``deliver(where:)``,
 /// ``stabilize()``, or ``tickAll(_:)``, which treats the network as instant between ticks).
 /// Messages crossing a cut link, matching a drop rule or addressed to a crashed node are lost at
-/// delivery time and recorded in ``lost``.
+/// delivery time and recorded in ``lost``; ``duplicateNext(where:)`` delivers one twice.
 final class ScenarioCluster {
     /// What one node's storage holds durably.
     struct Disk {
@@ -54,9 +54,12 @@ final class ScenarioCluster {
         var to: NodeID
     }
 
-    private struct DropRule {
+    /// A fault the network applies to matching messages at delivery time.
+    private struct Rule {
+        enum Action { case drop, duplicate }
+        var action: Action
         var matches: (Message) -> Bool
-        /// How many more messages it drops; nil for "until healed".
+        /// How many more messages it applies to; nil for "until healed".
         var remaining: Int?
     }
 
@@ -67,7 +70,7 @@ final class ScenarioCluster {
     private var down: Set<NodeID> = []
     private var diskHeld: Set<NodeID> = []
     private var blocked: Set<Link> = []
-    private var rules: [DropRule] = []
+    private var rules: [Rule] = []
 
     /// Messages sent and not yet delivered, oldest first.
     private(set) var mailbox: [Message] = []
@@ -154,9 +157,10 @@ final class ScenarioCluster {
         return result
     }
 
-    /// Runs `body` on the node, then handles its Ready.
+    /// Runs `body` on the running node, then handles its Ready.
     @discardableResult
     func on<R>(_ id: NodeID, _ body: (inout RaftNode) -> R) -> R {
+        precondition(isUp(id), "node \(id) is down")
         let result = withNode(id, body)
         process(id)
         return result
@@ -164,6 +168,12 @@ final class ScenarioCluster {
 
     /// The node starts an election now.
     func campaign(_ id: NodeID) { on(id) { $0.campaign() } }
+
+    /// Elects `id`, if it can win: it campaigns, then the cluster stabilizes.
+    func elect(_ id: NodeID) {
+        campaign(id)
+        stabilize()
+    }
 
     /// Proposes one command on the node.
     @discardableResult
@@ -309,12 +319,18 @@ final class ScenarioCluster {
 
     /// Loses every message matching `predicate` from now until ``heal()``.
     func dropMessages(where predicate: @escaping (Message) -> Bool) {
-        rules.append(DropRule(matches: predicate, remaining: nil))
+        rules.append(Rule(action: .drop, matches: predicate, remaining: nil))
     }
 
     /// Loses the next `count` messages matching `predicate`.
     func dropNext(_ count: Int = 1, where predicate: @escaping (Message) -> Bool) {
-        rules.append(DropRule(matches: predicate, remaining: count))
+        rules.append(Rule(action: .drop, matches: predicate, remaining: count))
+    }
+
+    /// Delivers the next message matching `predicate`, and delivers it again later: a copy goes
+    /// to the back of the mailbox.
+    func duplicateNext(where predicate: @escaping (Message) -> Bool) {
+        rules.append(Rule(action: .duplicate, matches: predicate, remaining: 1))
     }
 
     /// Removes queued messages matching `predicate` without delivering them; returns how many.
@@ -337,9 +353,14 @@ final class ScenarioCluster {
         mailbox.removeAll(where: predicate)
         var count = 0
         for m in batch {
-            guard shouldDeliver(m) else {
+            switch fate(of: m) {
+            case .lost:
                 lost.append(m)
                 continue
+            case .duplicated:
+                mailbox.append(m)
+            case .delivered:
+                break
             }
             delivered.append(m)
             count += 1
@@ -412,13 +433,19 @@ final class ScenarioCluster {
         droppedReads[id, default: []].append(contentsOf: rd.droppedReads)
     }
 
-    private func shouldDeliver(_ m: Message) -> Bool {
-        guard nodes[m.to] != nil, isUp(m.to), !blocked.contains(Link(from: m.from, to: m.to)) else { return false }
+    private enum Fate { case lost, delivered, duplicated }
+
+    /// What the network does with `m`, counting it against the rules it matches.
+    private func fate(of m: Message) -> Fate {
+        guard nodes[m.to] != nil, isUp(m.to), !blocked.contains(Link(from: m.from, to: m.to)) else { return .lost }
         for i in rules.indices where rules[i].remaining != 0 && rules[i].matches(m) {
             if let left = rules[i].remaining { rules[i].remaining = left - 1 }
-            return false
+            switch rules[i].action {
+            case .drop: return .lost
+            case .duplicate: return .duplicated
+            }
         }
-        return true
+        return .delivered
     }
 
     /// The snapshot image: one `index command` line per command (commands hold no newline).
@@ -432,65 +459,5 @@ final class ScenarioCluster {
             guard let space = line.firstIndex(of: " "), let index = LogIndex(line[..<space]) else { return nil }
             return (index, String(line[line.index(after: space)...]))
         }
-    }
-}
-
-extension Message {
-    /// What a message is, for counting and filtering.
-    enum Kind: Hashable {
-        case append, appendResponse, vote, preVote, voteResponse, preVoteResponse
-        case heartbeat, heartbeatResponse, snapshotChunk, snapshotChunkResponse, timeoutNow
-    }
-
-    var kind: Kind {
-        switch body {
-        case .append: return .append
-        case .appendResponse: return .appendResponse
-        case .vote(let v): return v.preVote ? .preVote : .vote
-        case .voteResponse(let v): return v.preVote ? .preVoteResponse : .voteResponse
-        case .heartbeat: return .heartbeat
-        case .heartbeatResponse: return .heartbeatResponse
-        case .snapshotChunk: return .snapshotChunk
-        case .snapshotChunkResponse: return .snapshotChunkResponse
-        case .timeoutNow: return .timeoutNow
-        }
-    }
-
-    /// The entries an append carries (empty for anything else).
-    var appendedEntries: [Entry] {
-        if case .append(let a) = body { return a.entries }
-        return []
-    }
-
-    /// Whether this is an append response rejecting the append.
-    var isRejection: Bool {
-        if case .appendResponse(let r) = body { return r.reject }
-        return false
-    }
-
-    /// Whether this is a vote (or pre-vote) response granting the vote.
-    var isGrant: Bool {
-        if case .voteResponse(let r) = body { return r.granted }
-        return false
-    }
-
-    /// A snapshot chunk's offset, if this is one.
-    var chunkOffset: UInt64? {
-        if case .snapshotChunk(let c) = body { return c.offset }
-        return nil
-    }
-
-    /// A heartbeat's read context, if this is one.
-    var readContext: UInt64? {
-        if case .heartbeat(let h) = body { return h.readContext }
-        return nil
-    }
-}
-
-extension ScenarioCluster {
-    /// Elects `id`: it campaigns, then the cluster stabilizes.
-    func elect(_ id: NodeID) {
-        campaign(id)
-        stabilize()
     }
 }
