@@ -100,6 +100,7 @@ extension RaftNode {
             }
             return
         }
+        let wasPaused = pr.isPaused
         let updated = pr.maybeUpdate(response.index)
         if updated {
             switch pr.state {
@@ -116,6 +117,9 @@ extension RaftNode {
         progress[m.from] = pr
         if updated && maybeCommit() {
             broadcastAppend()
+        } else if updated && wasPaused {
+            // The follower was paused when the commit last moved: bring it the commit index now.
+            _ = sendAppend(to: m.from, allowEmpty: true)
         }
         while sendAppend(to: m.from, allowEmpty: false) {}
         if updated {
@@ -184,6 +188,12 @@ extension RaftNode {
         pr.recentActive = true
         guard pr.state == .snapshot, let pending = pr.pendingSnapshot,
               pending.index == response.snapshotIndex, pending.term == response.snapshotTerm else {
+            progress[m.from] = pr
+            return
+        }
+        // A duplicate acknowledgement of the chunk already being sent: the heartbeat path
+        // resends lost chunks, so answering it again would only double every later chunk.
+        guard response.nextOffset != pr.snapshotOffset else {
             progress[m.from] = pr
             return
         }

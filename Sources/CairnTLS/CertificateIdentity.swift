@@ -86,11 +86,3 @@ public struct ClusterRole: Sendable, Hashable {
         self.node = node
     }
 }
-
-extension Certificate {
-    /// Whether the extended key usage extension is absent or lists `usage` (or anyExtendedKeyUsage).
-    func allowsUsage(_ usage: ExtendedKeyUsage.Usage) -> Bool {
-        guard let usages = try? self.extensions.extendedKeyUsage else { return true }
-        return usages.contains(usage) || usages.contains(.any)
-    }
-}

@@ -238,9 +238,9 @@ public struct MutualTLSContext: Sendable {
         try pipeline.addHandlers([sslHandler, reporter], position: .first)
     }
 
-    /// The callback NIOSSL calls with the peer's chain: it evaluates ``policy`` off the event
-    /// loop, records the outcome for the reporter, and answers NIOSSL with the validated chain
-    /// (leaf, CA) or a failure.
+    /// The callback NIOSSL calls with the peer's chain: it evaluates ``policy`` right there on the
+    /// event loop, records the outcome for the reporter, and answers NIOSSL with the validated
+    /// chain (leaf, CA) or a failure.
     private func makeVerificationCallback(record: VerificationRecord) -> NIOSSLCustomVerificationCallbackWithMetadata {
         let policy = self.policy
         let nioCA = self.nioCA
@@ -250,22 +250,14 @@ public struct MutualTLSContext: Sendable {
                 promise.succeed(.failed)
                 return
             }
-            promise.futureResult.eventLoop
-                .makeFutureWithTask { await policy.evaluate(derChain: derChain) }
-                .assumeIsolated()
-                .whenComplete { result in
-                    switch result {
-                    case .success(.success):
-                        record.outcome = try? result.get()
-                        promise.succeed(.certificateVerified(VerificationMetadata(ValidatedCertificateChain([leaf, nioCA]))))
-                    case .success(.failure):
-                        record.outcome = try? result.get()
-                        promise.succeed(.failed)
-                    case .failure(let error):
-                        record.outcome = .failure(CairnTLSError(.handshakeFailed, "certificate verification did not finish: \(error)"))
-                        promise.succeed(.failed)
-                    }
-                }
+            let outcome = policy.evaluate(derChain: derChain)
+            record.outcome = outcome
+            switch outcome {
+            case .success:
+                promise.succeed(.certificateVerified(VerificationMetadata(ValidatedCertificateChain([leaf, nioCA]))))
+            case .failure:
+                promise.succeed(.failed)
+            }
         }
     }
 }

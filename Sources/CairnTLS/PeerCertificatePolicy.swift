@@ -1,18 +1,26 @@
 import Foundation
-@_spi(FixedExpiryValidationTime) import X509
+import SwiftASN1
+import X509
 
 /// The rule a connection's peer certificate must meet, as a value that does no IO.
 ///
 /// Evaluation order, so that the first failure is the one a person needs to hear about:
 /// 1. a certificate was presented (``CairnTLSError/Code/noPeerCertificate``);
-/// 2. it is a leaf signed by the cluster CA (``CairnTLSError/Code/unknownCA``);
-/// 3. it is within its validity period at ``now`` (``CairnTLSError/Code/certificateExpired``,
-///    ``CairnTLSError/Code/certificateNotYetValid``);
-/// 4. it carries the name the ``Requirement`` asks for
+/// 2. it is signed by the cluster CA, directly (``CairnTLSError/Code/unknownCA``);
+/// 3. it is a leaf, not a CA (``CairnTLSError/Code/wrongCertificateKind``);
+/// 4. it and the CA are within their validity periods at ``now``
+///    (``CairnTLSError/Code/certificateExpired``, ``CairnTLSError/Code/certificateNotYetValid``);
+/// 5. it carries the name the ``Requirement`` asks for
 ///    (``CairnTLSError/Code/notServerCertificate``, ``CairnTLSError/Code/serverNameMismatch``);
-/// 5. its extended key usage allows the TLS role (``CairnTLSError/Code/invalidCertificate``);
-/// 6. swift-certificates' `Verifier` builds the chain to the CA under RFC 5280 rules at ``now``
-///    (``CairnTLSError/Code/invalidCertificate``): the authoritative check.
+/// 6. the remaining RFC 5280 rules for a one-level hierarchy hold — X.509 v3, no critical
+///    extension it does not understand, key usage allows digitalSignature, extended key usage
+///    allows the TLS role, the CA has no name constraints (Cairn never makes them)
+///    (``CairnTLSError/Code/invalidCertificate``).
+///
+/// Evaluation is synchronous so that it runs on the channel's event loop inside NIOSSL's
+/// verification callback, with no hop to another executor. Cairn's CA signs leaves directly, so
+/// extra certificates a peer sends after its leaf are ignored. The tests check the same
+/// certificates with swift-certificates' `Verifier` and `RFC5280Policy`.
 public struct PeerCertificatePolicy: Sendable {
     /// What the peer's certificate must be.
     public enum Requirement: Sendable, Hashable {
@@ -57,7 +65,7 @@ public struct PeerCertificatePolicy: Sendable {
     }
 
     /// Evaluates a chain of DER certificates as presented in a handshake, leaf first.
-    public func evaluate(derChain: [[UInt8]]) async -> Result<VerifiedPeer, CairnTLSError> {
+    public func evaluate(derChain: [[UInt8]]) -> Result<VerifiedPeer, CairnTLSError> {
         var chain: [Certificate] = []
         for der in derChain {
             guard let certificate = try? Certificate(derEncoded: der) else {
@@ -65,39 +73,30 @@ public struct PeerCertificatePolicy: Sendable {
             }
             chain.append(certificate)
         }
-        return await self.evaluate(chain)
+        return self.evaluate(chain)
     }
 
     /// Evaluates a presented chain, leaf first.
-    public func evaluate(_ chain: [Certificate]) async -> Result<VerifiedPeer, CairnTLSError> {
+    public func evaluate(_ chain: [Certificate]) -> Result<VerifiedPeer, CairnTLSError> {
         guard let leaf = chain.first else {
             return .failure(CairnTLSError(.noPeerCertificate, "no client certificate: the peer presented none"))
         }
-        let now = self.now()
         let identity = CertificateIdentity(leaf)
-        if let failure = self.precheck(leaf, identity: identity, now: now) {
+        if let failure = self.check(leaf, identity: identity, now: self.now()) {
             return .failure(failure)
         }
-        var verifier = Verifier(rootCertificates: CertificateStore([self.trustRoot])) {
-            RFC5280Policy(fixedExpiryValidationTime: now)
-        }
-        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(chain.dropFirst()))
-        switch result {
-        case .validCertificate:
-            let role = identity.clusterRole(domain: self.domain)
-            return .success(VerifiedPeer(certificate: identity, role: role))
-        case .couldNotValidate(let failures):
-            let detail = failures.first.map { String(describing: $0.policyFailureReason) } ?? "no chain to the CA"
-            return .failure(
-                CairnTLSError(
-                    .invalidCertificate,
-                    "certificate \(identity.subject) (\(identity.nameList)) fails RFC 5280 validation: \(detail)"
-                )
-            )
-        }
+        return .success(VerifiedPeer(certificate: identity, role: identity.clusterRole(domain: self.domain)))
     }
 
-    private func precheck(_ leaf: Certificate, identity: CertificateIdentity, now: Date) -> CairnTLSError? {
+    /// The critical extensions a Cairn leaf may carry: the ones this policy enforces.
+    static let understoodCriticalExtensions: Set<ASN1ObjectIdentifier> = [
+        .X509ExtensionID.basicConstraints,
+        .X509ExtensionID.keyUsage,
+        .X509ExtensionID.extendedKeyUsage,
+        .X509ExtensionID.subjectAlternativeName,
+    ]
+
+    private func check(_ leaf: Certificate, identity: CertificateIdentity, now: Date) -> CairnTLSError? {
         let who = "\(identity.subject) (\(identity.nameList))"
         guard leaf.issuer == self.trustRoot.subject,
             self.trustRoot.publicKey.isValidSignature(leaf.signature, for: leaf)
@@ -111,12 +110,6 @@ public struct PeerCertificatePolicy: Sendable {
         if identity.isCertificateAuthority {
             return CairnTLSError(.wrongCertificateKind, "the peer presented the CA certificate itself, not a leaf certificate")
         }
-        if now > self.trustRoot.notValidAfter {
-            return CairnTLSError(
-                .certificateExpired,
-                "certificate expired: this cluster's CA \"\(self.trustRoot.subject)\" expired at \(self.trustRoot.notValidAfter.rfc3339)"
-            )
-        }
         if now > leaf.notValidAfter {
             return CairnTLSError(
                 .certificateExpired,
@@ -127,6 +120,19 @@ public struct PeerCertificatePolicy: Sendable {
             return CairnTLSError(
                 .certificateNotYetValid,
                 "certificate not yet valid: \(who) is valid from \(leaf.notValidBefore.rfc3339) (now \(now.rfc3339)); check the clocks"
+            )
+        }
+        if now > self.trustRoot.notValidAfter {
+            return CairnTLSError(
+                .certificateExpired,
+                "certificate expired: this cluster's CA \"\(self.trustRoot.subject)\" expired at \(self.trustRoot.notValidAfter.rfc3339)"
+            )
+        }
+        if now < self.trustRoot.notValidBefore {
+            return CairnTLSError(
+                .certificateNotYetValid,
+                "certificate not yet valid: this cluster's CA \"\(self.trustRoot.subject)\" is valid from "
+                    + "\(self.trustRoot.notValidBefore.rfc3339); check the clocks"
             )
         }
         switch self.requirement {
@@ -144,22 +150,33 @@ public struct PeerCertificatePolicy: Sendable {
         default:
             break
         }
+        return self.checkRFC5280(leaf, who: who)
+    }
+
+    private func checkRFC5280(_ leaf: Certificate, who: String) -> CairnTLSError? {
+        func invalid(_ what: String) -> CairnTLSError {
+            CairnTLSError(.invalidCertificate, "certificate \(who) \(what)")
+        }
+        guard leaf.version == .v3 else {
+            return invalid("is not an X.509 v3 certificate")
+        }
+        if let unknown = leaf.extensions.first(where: { $0.critical && !Self.understoodCriticalExtensions.contains($0.oid) }) {
+            return invalid("has a critical extension Cairn does not understand (\(unknown.oid))")
+        }
+        if let keyUsage = try? leaf.extensions.keyUsage, !keyUsage.digitalSignature {
+            return invalid("may not sign (its key usage lacks digitalSignature), so it cannot authenticate a TLS handshake")
+        }
         let usage = self.requirement.usage
         guard leaf.allowsUsage(usage) else {
             let what = usage == .serverAuth ? "server" : "client"
+            return invalid("is not valid for TLS \(what) authentication (its extended key usage lacks \(what)Auth)")
+        }
+        if self.trustRoot.extensions[oid: .X509ExtensionID.nameConstraints] != nil {
             return CairnTLSError(
                 .invalidCertificate,
-                "certificate \(who) is not valid for TLS \(what) authentication (its extended key usage lacks \(what)Auth)"
+                "this cluster's CA \"\(self.trustRoot.subject)\" has name constraints, which Cairn does not enforce; refusing every peer"
             )
         }
         return nil
     }
-}
-
-/// A peer whose certificate passed a ``PeerCertificatePolicy``.
-public struct VerifiedPeer: Sendable, Hashable {
-    /// What its certificate says.
-    public let certificate: CertificateIdentity
-    /// Its role in the cluster, read from its names (`nil` for a certificate with no Cairn name).
-    public let role: ClusterRole?
 }

@@ -21,8 +21,10 @@ public struct TLSPeerAuthenticated: Sendable, Hashable {
 /// - When the handshake completes, it passes NIOSSL's event on and fires ``TLSPeerAuthenticated``.
 /// - When a TLS error arrives, it replaces it with a ``CairnTLSError`` that names the reason (the
 ///   policy's verdict if the peer's certificate was refused here, otherwise
-///   ``TLSHandshakeFailure/classify(_:role:)`` of the error), logs it once at warning level, and
-///   fires it on. Later TLS errors of the same connection (echoes of the first) are dropped.
+///   ``TLSHandshakeFailure/classify(_:role:)`` of the error), logs it once at warning level
+///   (`<role> <address>: TLS handshake failed: <reason>`), and fires it on. Later TLS errors of the
+///   same connection (echoes of the first) are dropped. A connection that closes without
+///   close_notify after a good handshake is logged at debug level only.
 ///   Other errors pass through untouched.
 public final class TLSHandshakeReporter: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = NIOAny
@@ -33,6 +35,7 @@ public final class TLSHandshakeReporter: ChannelInboundHandler, RemovableChannel
     private let sslHandler: NIOSSLHandler
     private let logger: Logger
     private var failureReported = false
+    private var authenticated = false
 
     init(role: MutualTLSContext.Role, record: VerificationRecord, sslHandler: NIOSSLHandler, logger: Logger) {
         self.role = role
@@ -46,6 +49,7 @@ public final class TLSHandshakeReporter: ChannelInboundHandler, RemovableChannel
         guard let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent,
             case .success(let peer)? = self.record.outcome
         else { return }
+        self.authenticated = true
         let version = self.sslHandler.tlsVersion
         self.logger.debug(
             "\(self.role) \(Self.remote(context)): mutual TLS established with \(peer.certificate.subject) (\(peer.certificate.nameList)), \(version.map { "\($0)" } ?? "unknown version")"
@@ -66,12 +70,25 @@ public final class TLSHandshakeReporter: ChannelInboundHandler, RemovableChannel
         } else {
             reported = TLSHandshakeFailure.classify(error, role: self.role)
         }
-        self.logger.warning("\(self.role) \(Self.remote(context)): TLS handshake failed: \(reported.reason)")
+        let remote = Self.remote(context)
+        switch (self.authenticated, reported.code) {
+        case (false, _), (true, .rejectedByPeer), (true, .noPeerCertificate):
+            // Before the handshake completed — or, with TLS 1.3, the listener's refusal of this
+            // dialer's certificate, which arrives just after.
+            self.logger.warning("\(self.role) \(remote): TLS handshake failed: \(reported.reason)")
+        case (true, .connectionClosed):
+            self.logger.debug("\(self.role) \(remote): \(reported.reason)")
+        case (true, _):
+            self.logger.warning("\(self.role) \(remote): TLS error: \(reported.reason)")
+        }
         context.fireErrorCaught(reported)
     }
 
+    /// `127.0.0.1:8300`, `[::1]:8300`.
     private static func remote(_ context: ChannelHandlerContext) -> String {
-        context.channel.remoteAddress.map { "\($0)" } ?? "(unknown address)"
+        guard let address = context.channel.remoteAddress else { return "(unknown address)" }
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }
 

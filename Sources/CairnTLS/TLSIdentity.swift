@@ -71,6 +71,12 @@ public struct TLSIdentity: Sendable {
                 "\(names.ca) does not hold a CA certificate (\"\(ca.subject)\" has no CA basic constraint)"
             )
         }
+        if ca.extensions[oid: .X509ExtensionID.nameConstraints] != nil {
+            throw CairnTLSError(
+                .wrongCertificateKind,
+                "\(names.ca) holds a CA with name constraints, which Cairn does not enforce; use a CA made by `cairn tls ca create`"
+            )
+        }
         if now > ca.notValidAfter {
             throw CairnTLSError(.certificateExpired, "\(names.ca): the CA certificate expired at \(ca.notValidAfter.rfc3339)")
         }

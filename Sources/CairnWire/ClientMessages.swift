@@ -109,8 +109,15 @@ public enum ClientResponse: Sendable, Hashable {
 }
 
 /// Why a request failed.
+///
+/// Carried by ``ClientResponse/error(_:message:)`` as a `u16` (Protocol/README.md §8.2). The set is
+/// open: a code a newer server defines decodes with its value kept, and a client treats it as a
+/// generic failure. Distinct from ``WireError/Code``, which the `error` frame carries and which
+/// ends the connection.
 public struct ClientErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The code's value on the wire.
     public var rawValue: UInt16
+    /// The code with this wire value (any value).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// The request's bytes do not decode.
@@ -132,6 +139,7 @@ public struct ClientErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// The server is shutting down.
     public static let shuttingDown = ClientErrorCode(rawValue: 9)
 
+    /// The code's name in words, or `error N` for a code this version does not define.
     public var description: String {
         switch self {
         case .malformedRequest: return "malformed request"

@@ -13,6 +13,7 @@ import NIOCore
 /// The payload is a slice of the received bytes, not a copy. Use it in a pipeline as
 /// `ByteToMessageHandler(FrameDecoder())`, after the ``PrefaceHandler``.
 public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// Decoded frames, their payloads still encoded.
     public typealias InboundOut = Frame
 
     /// A header read, its payload not yet complete.

@@ -18,8 +18,11 @@ import NIOCore
 ///
 /// and have the application wait for ``peerPreface`` before it reads or writes frames.
 public final class PrefaceHandler: ChannelInboundHandler, RemovableChannelHandler {
+    /// Bytes from TLS.
     public typealias InboundIn = ByteBuffer
+    /// The bytes after the peer's preface, for the frame decoder.
     public typealias InboundOut = ByteBuffer
+    /// Encoded bytes written straight to TLS (preface, error frame).
     public typealias OutboundOut = ByteBuffer
 
     private var exchange: PrefaceExchange
@@ -38,12 +41,14 @@ public final class PrefaceHandler: ChannelInboundHandler, RemovableChannelHandle
         self.promise = eventLoop.makePromise(of: Preface.self)
     }
 
+    /// Sends a dialer's preface if the channel is already active.
     public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive {
             run(exchange.activate(), context: context)
         }
     }
 
+    /// Fails ``peerPreface`` if the exchange had not finished.
     public func handlerRemoved(context: ChannelHandlerContext) {
         if !promiseCompleted {
             promiseCompleted = true
@@ -51,19 +56,23 @@ public final class PrefaceHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
+    /// Sends a dialer's preface.
     public func channelActive(context: ChannelHandlerContext) {
         run(exchange.activate(), context: context)
         context.fireChannelActive()
     }
 
+    /// Feeds the bytes to the exchange; passes nothing on until it completes.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         run(exchange.received(Self.unwrapInboundIn(data)), context: context)
     }
 
+    /// Swallowed: nothing was passed on.
     public func channelReadComplete(context: ChannelHandlerContext) {
         // Nothing was passed on while the exchange is pending; after it, this handler is gone.
     }
 
+    /// Fails the exchange if the peer's preface never arrived.
     public func channelInactive(context: ChannelHandlerContext) {
         run(exchange.inputClosed(), context: context)
         context.fireChannelInactive()

@@ -7,8 +7,11 @@ import NIOCore
 /// reason straight to the transport, closes the channel once that is written, and passes the
 /// error on. It reports only the first error. Frames pass through untouched.
 public final class WireErrorHandler: ChannelInboundHandler {
+    /// Frames from the decoder, passed through.
     public typealias InboundIn = Frame
+    /// The same frames.
     public typealias InboundOut = Frame
+    /// The encoded error frame, written past the encoder straight to TLS.
     public typealias OutboundOut = ByteBuffer
 
     private var reported = false
@@ -16,6 +19,7 @@ public final class WireErrorHandler: ChannelInboundHandler {
     /// Creates the handler.
     public init() {}
 
+    /// Reports the first ``WireError`` in an `error` frame and closes; passes every error on.
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !reported, let error = error as? WireError {
             reported = true

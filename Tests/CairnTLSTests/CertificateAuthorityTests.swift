@@ -2,7 +2,7 @@ import CairnTLS
 import Foundation
 import SwiftASN1
 import Testing
-@_spi(FixedExpiryValidationTime) import X509
+import X509
 
 @Suite("Certificate authority and issued certificates")
 struct CertificateAuthorityTests {

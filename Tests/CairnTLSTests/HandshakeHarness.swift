@@ -57,7 +57,8 @@ final class OutcomeHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let promise = self.promise
-        context.eventLoop.scheduleTask(in: .seconds(20)) {
+        // A generous bound: the handshake itself takes milliseconds on the event loop.
+        context.eventLoop.scheduleTask(in: .seconds(60)) {
             promise.fail(TimedOut(what: "a TLS outcome"))
         }
     }
@@ -96,7 +97,8 @@ final class OutcomeHandler: ChannelInboundHandler {
 /// A listener on 127.0.0.1 (port 0) that records the outcome of the first connection it accepts.
 struct TestListener {
     let channel: any Channel
-    let outcome: EventLoopFuture<SideOutcome>
+    let promise: EventLoopPromise<SideOutcome>
+    var outcome: EventLoopFuture<SideOutcome> { self.promise.futureResult }
 
     var port: Int { self.channel.localAddress!.port! }
 
@@ -105,7 +107,7 @@ struct TestListener {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: SideOutcome.self)
         let logger = log.logger
-        let channel = try await ServerBootstrap(group: group)
+        let bound = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -116,19 +118,27 @@ struct TestListener {
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
-            .get()
-        // Whatever happens, the promise completes (NIO insists on it in debug builds).
-        group.next().scheduleTask(in: .seconds(25)) { promise.fail(TimedOut(what: "a connection")) }
-        return TestListener(channel: channel, outcome: promise.futureResult)
+        let channel: any Channel
+        do {
+            channel = try await bound.get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
+        // Whatever happens the promise completes (NIO insists on it in debug builds): at stop(),
+        // or after a bound long enough for a test process whose other tests hog the CPU.
+        group.next().scheduleTask(in: .seconds(120)) { promise.fail(TimedOut(what: "a connection")) }
+        return TestListener(channel: channel, promise: promise)
     }
 
     func result() async throws -> SideOutcome {
         let outcome = self.outcome
-        return try await withTimeout(30, "the listener's outcome") { try await outcome.get() }
+        return try await withTimeout(90, "the listener's outcome") { try await outcome.get() }
     }
 
     func stop() async {
         try? await self.channel.close()
+        self.promise.fail(TimedOut(what: "a connection before the listener stopped"))
     }
 }
 
@@ -159,7 +169,7 @@ enum TestDialer {
     ) async throws -> SideOutcome {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: SideOutcome.self)
-        let channel = try await ClientBootstrap(group: group)
+        let connected = ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try install(channel)
@@ -167,9 +177,15 @@ enum TestDialer {
                 }
             }
             .connect(host: "127.0.0.1", port: port)
-            .get()
+        let channel: any Channel
+        do {
+            channel = try await connected.get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
         defer { channel.close(promise: nil) }
         let outcome = promise.futureResult
-        return try await withTimeout(30, "the dialer's outcome") { try await outcome.get() }
+        return try await withTimeout(90, "the dialer's outcome") { try await outcome.get() }
     }
 }

@@ -145,7 +145,9 @@ struct MutualTLSHandshakeTests {
         )
         expectRefused(result.dialer, .rejectedByPeer, prefix: "rejected by the remote")
         expectLogged(result.listenerLog, "is not a server certificate for datacenter dc1")
+        expectLogged(result.listenerLog, "peer listener 127.0.0.1:")
         expectLogged(result.dialerLog, "rejected by the remote")
+        expectLogged(result.dialerLog, "client dialer 127.0.0.1:")
     }
 
     @Test("a dc2 server certificate on a dc1 peer listener is refused on both sides")

@@ -55,6 +55,11 @@ struct AgentCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("cairn agent: \(problem.description)\n".utf8))
             throw ExitCode(2)
         }
-        try await Agent.run(configuration: config)
+        do {
+            try await Agent.run(configuration: config)
+        } catch let problem as AgentConfiguration.Problem {
+            FileHandle.standardError.write(Data("cairn agent: \(problem.description)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
