@@ -4,6 +4,7 @@ import CairnWire
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOPosix
 
@@ -14,7 +15,7 @@ public final class Agent: @unchecked Sendable {
     public private(set) var peerAddress: SocketAddress?
     public private(set) var clientAddress: SocketAddress?
 
-    private let logger: Logger
+    let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private var transport: PeerTransport!
     private var clients: ClientListener!
@@ -30,16 +31,16 @@ public final class Agent: @unchecked Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
     }
 
-    /// Runs an agent until SIGINT or SIGTERM, then shuts it down cleanly.
+    /// Runs an agent until SIGINT or SIGTERM, then shuts it down cleanly: the agent is a
+    /// `Service` in a `ServiceGroup` that turns either signal into a graceful shutdown.
     public static func run(configuration: AgentConfiguration) async throws {
         var logger = Logger(label: "cairn.\(configuration.nodeName)")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let agent = try Agent(configuration: configuration, logger: logger)
-        try await agent.start()
-        if configuration.dev { agent.printDevBanner() }
-        await Self.waitForSignal()
-        logger.info("shutting down")
-        await agent.stop()
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: AgentService(agent: agent), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         logger.info("stopped")
     }
 
@@ -188,7 +189,7 @@ public final class Agent: @unchecked Sendable {
     /// The consensus loop, once started.
     public var consensus: ConsensusLoop? { state.loop }
 
-    private func printDevBanner() {
+    func printDevBanner() {
         guard let files = try? DevMode.makeCertificates(in: configuration.dataDirectory + "/certs", datacenter: configuration.datacenter) else { return }
         let text = """
             ==> Cairn dev agent running (single node, data in \(configuration.dataDirectory)).
@@ -222,22 +223,6 @@ public final class Agent: @unchecked Sendable {
         return id
     }
 
-    static func waitForSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = NIOLockedOnce()
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    if once.fire() { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
-        }
-    }
 }
 
 /// The agent's mutable state shared between event loops.
@@ -261,19 +246,16 @@ final class NIOLockedState: @unchecked Sendable {
     }
 }
 
-final class NIOLockedOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    func fire() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if fired { return false }
-        fired = true
-        return true
-    }
-}
+/// The agent as a service-lifecycle `Service`: starts it, waits for the graceful-shutdown
+/// signal, then stops accepting, lets the consensus loop finish and sync, and closes.
+struct AgentService: Service {
+    let agent: Agent
 
-enum SignalSources {
-    nonisolated(unsafe) static var kept: [DispatchSourceSignal] = []
-    static func keep(_ sources: [DispatchSourceSignal]) { kept.append(contentsOf: sources) }
+    func run() async throws {
+        try await agent.start()
+        if agent.configuration.dev { agent.printDevBanner() }
+        try? await gracefulShutdown()
+        agent.logger.info("shutting down")
+        await agent.stop()
+    }
 }
