@@ -22,8 +22,8 @@ public protocol StateMachineModule {
 /// command, is applied as a no-op whose result is ``ModuleRouter/unknownModuleResult`` — every
 /// replica does the same, so they stay identical.
 ///
-/// Snapshot format: `u64 appliedIndex, u32 sectionCount, (u8 tag, u64 length, bytes)...`,
-/// little-endian.
+/// Snapshot format (``BinaryWriter``, big-endian): `u64 appliedIndex, u32 sectionCount,
+/// (u8 tag, u32 length, bytes)...`.
 public struct ModuleRouter: ReplicatedStateMachine {
     /// The result returned for a command no module understands.
     public static let unknownModuleResult: [UInt8] = Array("unknown module".utf8)
@@ -55,43 +55,29 @@ public struct ModuleRouter: ReplicatedStateMachine {
     }
 
     public func snapshot() -> [UInt8] {
-        var out: [UInt8] = []
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        put(appliedIndex)
-        put(UInt32(modules.count))
+        var w = BinaryWriter(capacity: 64)
+        w.write(appliedIndex)
+        w.write(UInt32(modules.count))
         for tag in modules.keys.sorted() {
-            let bytes = modules[tag]!.snapshot()
-            put(tag)
-            put(UInt64(bytes.count))
-            out.append(contentsOf: bytes)
+            w.write(tag)
+            w.write(bytes: modules[tag]!.snapshot())
         }
-        return out
+        return w.bytes
     }
 
     public mutating func restore(_ snapshot: [UInt8], at index: LogIndex) throws {
-        var cursor = 0
-        func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let size = MemoryLayout<T>.size
-            guard cursor + size <= snapshot.count else {
-                throw StateMachineError(.malformedSnapshot, "snapshot truncated at byte \(cursor) of \(snapshot.count)")
-            }
-            var v: T = 0
-            for i in 0..<size { v |= T(snapshot[cursor + i]) << (8 * i) }
-            cursor += size
-            return v
+        var r = BinaryReader(snapshot[...])
+        guard let applied = r.read(UInt64.self), let count = r.read(UInt32.self) else {
+            throw StateMachineError(.malformedSnapshot, "snapshot header truncated (\(snapshot.count) bytes)")
         }
-        let applied = try get(UInt64.self)
         guard applied == index else {
             throw StateMachineError(.malformedSnapshot, "snapshot of index \(applied) restored as index \(index)")
         }
-        let count = try get(UInt32.self)
         var restored = modules
         var seen = Set<UInt8>()
-        for _ in 0..<count {
-            let tag = try get(UInt8.self)
-            let length = try get(UInt64.self)
-            guard length <= UInt64(snapshot.count - cursor) else {
-                throw StateMachineError(.malformedSnapshot, "section \(tag) of \(length) bytes runs past the end at byte \(cursor)")
+        for n in 0..<count {
+            guard let tag = r.read(UInt8.self), let section = r.readBytes() else {
+                throw StateMachineError(.malformedSnapshot, "snapshot section \(n) of \(count) is truncated")
             }
             guard var module = restored[tag] else {
                 throw StateMachineError(.unknownModule, "snapshot has a section for module \(tag), which this server does not have")
@@ -99,12 +85,11 @@ public struct ModuleRouter: ReplicatedStateMachine {
             guard seen.insert(tag).inserted else {
                 throw StateMachineError(.malformedSnapshot, "snapshot has two sections for module \(tag)")
             }
-            try module.restore(snapshot[cursor..<cursor + Int(length)])
+            try module.restore(section[...])
             restored[tag] = module
-            cursor += Int(length)
         }
-        guard cursor == snapshot.count else {
-            throw StateMachineError(.malformedSnapshot, "\(snapshot.count - cursor) stray bytes after the last section")
+        guard r.isAtEnd else {
+            throw StateMachineError(.malformedSnapshot, "stray bytes after the last snapshot section")
         }
         for tag in restored.keys where !seen.contains(tag) {
             try restored[tag]!.restore([])

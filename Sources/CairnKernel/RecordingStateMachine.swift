@@ -45,50 +45,35 @@ public struct RecordingStateMachine: ReplicatedStateMachine, Sendable, Hashable 
         digest = (digest ^ value) &* 0x0000_0100_0000_01B3
     }
 
-    /// `u64 appliedIndex, u64 digest, u32 count, (u64 index, u64 term, u32 length, bytes)...`
+    /// `u64 appliedIndex, u64 digest, u32 count, (u64 index, u64 term, bytes command)...`,
+    /// written with ``BinaryWriter``.
     public func snapshot() -> [UInt8] {
-        var out: [UInt8] = []
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        put(appliedIndex)
-        put(digest)
-        put(UInt32(records.count))
+        var w = BinaryWriter(capacity: 24 + records.count * 24)
+        w.write(appliedIndex)
+        w.write(digest)
+        w.write(UInt32(records.count))
         for r in records {
-            put(r.index)
-            put(r.term)
-            put(UInt32(r.command.count))
-            out.append(contentsOf: r.command)
+            w.write(r.index)
+            w.write(r.term)
+            w.write(bytes: r.command)
         }
-        return out
+        return w.bytes
     }
 
     public mutating func restore(_ snapshot: [UInt8], at index: LogIndex) throws {
-        var cursor = 0
-        func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let size = MemoryLayout<T>.size
-            guard cursor + size <= snapshot.count else {
-                throw StateMachineError(.malformedSnapshot, "recording snapshot truncated at byte \(cursor)")
-            }
-            var v: T = 0
-            for i in 0..<size { v |= T(snapshot[cursor + i]) << (8 * i) }
-            cursor += size
-            return v
+        var r = BinaryReader(snapshot[...])
+        guard let applied = r.read(UInt64.self), let digest = r.read(UInt64.self), let count = r.read(UInt32.self) else {
+            throw StateMachineError(.malformedSnapshot, "recording snapshot header truncated")
         }
-        let applied = try get(UInt64.self)
-        let digest = try get(UInt64.self)
-        let count = try get(UInt32.self)
         var records: [Record] = []
-        for _ in 0..<count {
-            let i = try get(UInt64.self)
-            let t = try get(UInt64.self)
-            let n = Int(try get(UInt32.self))
-            guard cursor + n <= snapshot.count else {
-                throw StateMachineError(.malformedSnapshot, "recording snapshot command runs past the end at byte \(cursor)")
+        for n in 0..<count {
+            guard let i = r.read(UInt64.self), let t = r.read(UInt64.self), let command = r.readBytes() else {
+                throw StateMachineError(.malformedSnapshot, "recording snapshot record \(n) of \(count) is truncated")
             }
-            records.append(Record(index: i, term: t, command: Array(snapshot[cursor..<cursor + n])))
-            cursor += n
+            records.append(Record(index: i, term: t, command: command))
         }
-        guard cursor == snapshot.count, applied == index else {
-            throw StateMachineError(.malformedSnapshot, "recording snapshot for index \(applied) restored as \(index)")
+        guard r.isAtEnd, applied == index else {
+            throw StateMachineError(.malformedSnapshot, "recording snapshot for index \(applied) restored as \(index), or trailing bytes")
         }
         self.records = records
         self.appliedIndex = applied
