@@ -119,8 +119,10 @@ public final class CairnClient: Sendable {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { break }
             if attempt > 0, lastError?.code != .tls {
-                // Back off a little between attempts: elections take a few hundred milliseconds.
-                try await Task.sleep(for: .milliseconds(min(400, 25 << min(attempt, 4))))
+                // Back off a little between attempts (20, 40, 80, then every 100 ms): an election
+                // takes a few hundred milliseconds, and a short, capped pause finds the new leader
+                // soon after it is elected.
+                try await Task.sleep(for: .milliseconds(min(100, 10 << min(attempt, 4))))
             }
             let connection: ClientConnection
             do {

@@ -14,9 +14,9 @@ public struct ClientConfiguration: Sendable, Hashable {
     public var datacenter: String = "dc1"
     /// How long one request may take, retries included, before it fails with a timeout.
     public var requestTimeout: Duration = .seconds(10)
-    /// How many times a request is retried on another server (not-leader answers, connection
-    /// failures before the request was sent, reads that lost their connection).
-    public var maxAttempts: Int = 8
+    /// How many times a request is tried (not-leader answers, connection failures before the
+    /// request was sent, reads that lost their connection); `requestTimeout` bounds them too.
+    public var maxAttempts: Int = 64
 
     /// Creates a configuration.
     public init(addresses: [String], caFile: String, certificateFile: String, keyFile: String, datacenter: String = "dc1") {
