@@ -179,9 +179,17 @@ public final class Agent: @unchecked Sendable {
     /// Stops accepting connections, lets the consensus loop finish and sync, closes everything.
     public func stop() async {
         await clients?.close()
+        // Ticks and peers keep going while the loop drains what is in flight.
+        if let loop = state.loop {
+            // `shutdown` blocks while the loop drains: keep it off the cooperative pool.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    loop.shutdown()
+                    done.resume()
+                }
+            }
+        }
         tickTask?.cancel()
-        let loop = state.loop
-        loop?.shutdown()
         await transport?.close()
         try? await group.shutdownGracefully()
     }

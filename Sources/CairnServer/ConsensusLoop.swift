@@ -64,6 +64,8 @@ public final class ConsensusLoop: @unchecked Sendable {
     private let condition = NSCondition()
     private var inbox: [Input] = []
     private var stopping = false
+    private var stopDeadline = ContinuousClock.now
+    private var draining = false
     private var thread: Thread?
     private let finished = NSCondition()
     private var isFinished = false
@@ -152,10 +154,13 @@ public final class ConsensusLoop: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Asks the loop to finish the inputs it has, sync, close the log and stop; waits for it.
-    public func shutdown() {
+    /// Asks the loop to stop: it refuses new client requests, keeps serving peers and ticks for up
+    /// to `grace` so that writes and reads in flight complete, then closes the log (every
+    /// acknowledged write was synced when it was acknowledged) and stops. Waits for it.
+    public func shutdown(grace: Duration = .seconds(2)) {
         condition.lock()
         stopping = true
+        stopDeadline = ContinuousClock.now + grace
         condition.signal()
         condition.unlock()
         finished.lock()
@@ -169,10 +174,16 @@ public final class ConsensusLoop: @unchecked Sendable {
         while true {
             condition.lock()
             while inbox.isEmpty && !stopping { condition.wait() }
+            if inbox.isEmpty && stopping {
+                // Draining: wake up now and then to see whether what is in flight has finished.
+                _ = condition.wait(until: Date().addingTimeInterval(0.02))
+            }
             let batch = inbox
             inbox.removeAll(keepingCapacity: true)
             let stop = stopping
+            let deadline = stopDeadline
             condition.unlock()
+            draining = stop
             do {
                 try process(batch)
                 try driveReady()
@@ -182,7 +193,7 @@ public final class ConsensusLoop: @unchecked Sendable {
                 failAllPending(.internalError, "storage failed: \(error)")
                 break
             }
-            if stop { break }
+            if stop && ((pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline) { break }
         }
         failAllPending(.shuttingDown, "the server is shutting down")
         do { try storage.close() } catch { logger.error("closing the log: \(error)") }
@@ -214,6 +225,8 @@ public final class ConsensusLoop: @unchecked Sendable {
             case .peerHello(let hello):
                 if !hello.hasState { joinCandidates.insert(hello.id) }
                 addJoinCandidates()
+            case .client(_, let reply) where draining:
+                reply(.error(.shuttingDown, message: "the server is shutting down; retry on another server"))
             case .client(let request, let reply):
                 switch request {
                 case .kvGet(let key, let consistency):

@@ -102,12 +102,32 @@ struct ClusterTests {
         }
     }
 
-    @Test("a client follows a follower's not-leader answer to the leader, and a write to a one-node-down cluster still commits")
+    @Test("one client pipelines many requests, check-and-set works, a follower's not-leader answer is followed, and a write to a one-node-down cluster still commits")
     func redirectAndMinorityFailure() async throws {
         let fx = try ClusterFixture(nodes: 3)
         for i in 1...3 { try fx.start(i) }
         let client = try fx.client()
         let leader = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        // Many requests in flight on one connection, all answered.
+        let concurrent = 200
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for k in 0..<concurrent {
+                group.addTask { try await client.put("pipelined/\(k)", value: Array("\(k)".utf8)).succeeded }
+            }
+            var ok = 0
+            for try await succeeded in group where succeeded { ok += 1 }
+            return ok
+        }
+        #expect(results == concurrent)
+        #expect(try await client.get("pipelined/\(concurrent - 1)")?.value == Array("\(concurrent - 1)".utf8))
+        // Check-and-set on the modify index.
+        let current = try #require(try await client.get("pipelined/0"))
+        #expect(try await client.put("pipelined/0", value: [9], cas: current.modifyIndex + 1).succeeded == false)
+        #expect(try await client.put("pipelined/0", value: [9], cas: current.modifyIndex).succeeded)
+        #expect(try await client.delete("pipelined/0", cas: current.modifyIndex).succeeded == false)
+        #expect(try await client.delete("pipelined/0").succeeded)
+        #expect(try await client.get("pipelined/0") == nil)
+
         let follower = try #require((1...3).first { "n\($0)" != leader.name })
         let direct = try fx.client([follower])
         #expect(try await direct.put("redirected", value: [7]).succeeded)
