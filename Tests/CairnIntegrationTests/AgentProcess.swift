@@ -16,6 +16,18 @@ final class ClusterFixture: @unchecked Sendable {
     var processes: [Int: Process] = [:]
     var logs: [Int: String] = [:]
 
+    private static let portLock = NSLock()
+    nonisolated(unsafe) private static var nextPort = 21_000 + Int.random(in: 0..<300) * 10
+
+    /// Ten ports no other fixture of this test process uses.
+    static func allocatePorts() -> Int {
+        portLock.lock()
+        defer { portLock.unlock() }
+        let base = nextPort
+        nextPort += 10
+        return base
+    }
+
     static var cairnBinary: String {
         if let explicit = ProcessInfo.processInfo.environment["CAIRN_BINARY"] { return explicit }
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -32,7 +44,7 @@ final class ClusterFixture: @unchecked Sendable {
         count = nodes
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-it-\(UUID().uuidString.prefix(8))").path
         certs = root + "/certs"
-        basePort = 21_000 + Int.random(in: 0..<400) * 10
+        basePort = Self.allocatePorts()
         try FileManager.default.createDirectory(atPath: certs, withIntermediateDirectories: true)
         let cluster = try ClusterName(datacenter: "dc1")
         let dir = CertificateDirectory(certs)
