@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The pure Raft consensus algorithm: no IO, no clock, no NIO.
@@ -66,9 +67,14 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ] + nio),
+        // The load generator behind `cairn bench`.
+        .target(name: "CairnBench", dependencies: [
+            "CairnClient", "CairnWire",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         // The `cairn` command's subcommands.
         .target(name: "CairnCLI", dependencies: [
-            "CairnTLS", "CairnServer", "CairnWire", "CairnClient",
+            "CairnTLS", "CairnServer", "CairnWire", "CairnClient", "CairnBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: ["CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -85,6 +91,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
+        .testTarget(name: "CairnBenchTests", dependencies: ["CairnBench"]),
         .testTarget(name: "CairnIntegrationTests", dependencies: [
             "CairnClient", "CairnTLS", "CairnWire", "cairn",
         ]),

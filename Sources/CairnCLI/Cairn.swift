@@ -9,7 +9,7 @@ public struct Cairn: AsyncParsableCommand {
     )
 
     /// Every subcommand, in the order `cairn --help` lists them.
-    static var subcommandList: [any ParsableCommand.Type] { [AgentCommand.self, KVCommand.self, MembersCommand.self, OperatorCommand.self, TLSCommand.self] }
+    static var subcommandList: [any ParsableCommand.Type] { [AgentCommand.self, BenchCommand.self, KVCommand.self, MembersCommand.self, OperatorCommand.self, TLSCommand.self] }
 
     public init() {}
 }

@@ -81,9 +81,10 @@ public final class CairnClient: Sendable {
 
     // MARK: - Operator
 
-    /// Every server of the cluster, as the answering server sees it.
+    /// Every server of the cluster, as the leader sees it (or, with no reachable leader, as the
+    /// answering server does).
     public func members() async throws -> [MemberInfo] {
-        guard case .members(let members) = try await perform(.members, idempotent: true, needsLeader: false) else { throw unexpected() }
+        guard case .members(let members) = try await perform(.members, idempotent: true) else { throw unexpected() }
         return members
     }
 

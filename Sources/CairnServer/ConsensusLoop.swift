@@ -189,9 +189,11 @@ public final class ConsensusLoop: @unchecked Sendable {
                 try driveReady()
                 try maybeSnapshot()
             } catch {
+                // A disk that fails a write or a sync cannot be trusted with what follows: stop
+                // the process (crash-stop), as a Raft server must, rather than serve without a log.
                 logger.critical("storage failed, stopping the server: \(error)")
                 failAllPending(.internalError, "storage failed: \(error)")
-                break
+                exit(74)
             }
             if stop && ((pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline) { break }
         }
@@ -259,7 +261,13 @@ public final class ConsensusLoop: @unchecked Sendable {
                         replies.append((reply, .delete))
                     }
                 case .members:
-                    reply(.members(members()))
+                    // The leader knows every server's log position: send the client there when it
+                    // is reachable; otherwise (no leader, or cut off from it) answer from here.
+                    if raft.role != .leader && raft.leader != .none && peers.isReachable(raft.leader) {
+                        reply(notLeader())
+                    } else {
+                        reply(.members(members()))
+                    }
                 case .removePeer(let peer):
                     switch raft.proposeMembershipChange(.remove(peer)) {
                     case .accepted(let index, _, let term):

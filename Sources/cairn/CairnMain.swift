@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCLI
+import Foundation
 
 /// The `cairn` executable: parses the command line and runs the chosen subcommand.
 @main
@@ -9,6 +10,11 @@ enum CairnMain {
         do {
             command = try await Cairn.asyncParseAsRoot()
         } catch {
+            // Bad flags of any command exit with 2 (ArgumentParser's own code is 64).
+            if Cairn.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((Cairn.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
             Cairn.exit(withError: error)
         }
         do {

@@ -1,4 +1,5 @@
 import CairnSimulation
+import Foundation
 import Testing
 
 /// Randomized deterministic simulation of whole clusters under loss, duplication, reordering,
@@ -11,26 +12,49 @@ import Testing
 @Suite("Randomized Raft simulation")
 struct RaftSimulationTests {
     static let shards = 16
+    /// At most two shards run at once (the machines have two cores), so the sweep leaves the
+    /// CPU to other tests now and then instead of swamping it with 32 threads.
+    static let cores = DispatchSemaphore(value: 2)
 
     @Test("three-node clusters keep every safety property and converge", arguments: 0..<shards)
-    func threeNodeClusters(shard: Int) {
-        sweep(nodes: 3, shard: shard, defaultCount: 1_400)
+    func threeNodeClusters(shard: Int) async {
+        await sweep(nodes: 3, shard: shard, defaultCount: 1_400)
     }
 
     @Test("five-node clusters keep every safety property and converge", arguments: 0..<shards)
-    func fiveNodeClusters(shard: Int) {
-        sweep(nodes: 5, shard: shard, defaultCount: 800)
+    func fiveNodeClusters(shard: Int) async {
+        await sweep(nodes: 5, shard: shard, defaultCount: 800)
     }
 
-    func sweep(nodes: Int, shard: Int, defaultCount: Int) {
-        let seeds = SeedSweep.seedsFromEnvironment(defaultCount: defaultCount)
+    struct ShardResult: Sendable {
         var ran = 0
-        for seed in seeds where Int(seed % UInt64(Self.shards)) == shard {
-            let report = SeedSweep.run(SimulationOptions(seed: seed, nodeCount: nodes))
-            ran += 1
-            #expect(report.passed, "seed \(seed), \(nodes) nodes:\n\(report.violations.joined(separator: "\n"))\nreplay: \(report.replayCommand)")
-            #expect(report.acknowledged > 0 || seeds.count == 1, "seed \(seed) acknowledged no write at all")
+        var failures: [String] = []
+        var silentSeeds: [UInt64] = []
+    }
+
+    func sweep(nodes: Int, shard: Int, defaultCount: Int) async {
+        let seeds = SeedSweep.seedsFromEnvironment(defaultCount: defaultCount)
+        let shards = Self.shards
+        // The runs are long and CPU-bound: do them on a thread of their own so that they never
+        // occupy Swift's cooperative pool, which other (asynchronous) tests need meanwhile.
+        let result: ShardResult = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                Self.cores.wait()
+                defer { Self.cores.signal() }
+                var result = ShardResult()
+                for seed in seeds where Int(seed % UInt64(shards)) == shard {
+                    let report = SeedSweep.run(SimulationOptions(seed: seed, nodeCount: nodes))
+                    result.ran += 1
+                    if !report.passed {
+                        result.failures.append("seed \(seed), \(nodes) nodes:\n\(report.violations.joined(separator: "\n"))\nreplay: \(report.replayCommand)")
+                    }
+                    if report.acknowledged == 0 { result.silentSeeds.append(seed) }
+                }
+                continuation.resume(returning: result)
+            }
         }
-        #expect(ran > 0 || seeds.count < Self.shards)
+        #expect(result.failures.isEmpty, "\(result.failures.joined(separator: "\n\n"))")
+        #expect(result.silentSeeds.isEmpty || seeds.count == 1, "seeds that acknowledged no write at all: \(result.silentSeeds)")
+        #expect(result.ran > 0 || seeds.count < shards)
     }
 }

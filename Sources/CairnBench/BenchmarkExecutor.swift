@@ -1,0 +1,49 @@
+import CairnWire
+
+/// What the runner sends requests through: the real client library (``CairnClientExecutor``) or a
+/// fake in tests. One executor is shared by several concurrent requesters, so every method may be
+/// called concurrently.
+///
+/// A failure is thrown; throw ``BenchmarkRequestError`` to say what kind it was (anything else is
+/// counted as ``BenchmarkErrorKind/other``). "Key not found" and "CAS index moved" are results.
+public protocol BenchmarkExecutor: Sendable {
+    /// Writes `key` unconditionally.
+    func put(key: String, value: [UInt8]) async throws
+    /// Reads `key`; returns its modify index, or nil when it does not exist.
+    func get(key: String, consistency: ReadConsistency) async throws -> UInt64?
+    /// Writes `key` only if its modify index equals `expectedIndex` (0: only if absent);
+    /// returns whether it applied.
+    func cas(key: String, value: [UInt8], expectedIndex: UInt64) async throws -> Bool
+}
+
+/// The kinds of failed request the summary counts separately.
+public enum BenchmarkErrorKind: String, Sendable, Hashable, CaseIterable, Codable {
+    /// No answer within the client's request timeout.
+    case timeout
+    /// Every attempt met "not the leader" or "no leader" until the client gave up.
+    case leaderUnavailable = "leader-unavailable"
+    /// No server could be reached.
+    case unreachable
+    /// A write's connection dropped after it was sent: it may or may not have applied.
+    case outcomeUnknown = "outcome-unknown"
+    /// The server refused the request with an error.
+    case server
+    /// Anything else.
+    case other
+}
+
+/// A failed request, with its kind. Compare by `kind`.
+public struct BenchmarkRequestError: Error, Hashable, CustomStringConvertible {
+    public var kind: BenchmarkErrorKind
+    public var reason: String
+
+    public init(_ kind: BenchmarkErrorKind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
+    public var description: String { "\(kind.rawValue): \(reason)" }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.kind == rhs.kind }
+    public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
+}
