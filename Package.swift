@@ -69,7 +69,7 @@ let package = Package(
         ] + nio),
         // The load generator behind `cairn bench`.
         .target(name: "CairnBench", dependencies: [
-            "CairnClient", "CairnWire",
+            "CairnClient", "CairnRaft", "CairnWire",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         // The `cairn` command's subcommands.

@@ -1,19 +1,10 @@
-/// A small, fast, seeded generator (SplitMix64), so that a run's key sequence can be replayed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import CairnRaft
 
-    public init(seed: UInt64) {
-        state = seed
-    }
+/// The benchmark's seeded generator: Raft's SplitMix64 (`SeededRandom`), so that a run's key
+/// sequence can be replayed from `--seed`.
+public typealias SeededGenerator = SeededRandom
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededRandom {
     /// A uniform draw from [0, 1).
     public mutating func unit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
