@@ -5,17 +5,18 @@ import CairnStorage
 /// ``DurableLog`` and applied to a ``ReplicatedStateMachine``.
 ///
 /// The replica follows the ``Ready`` contract to the letter: messages that promise nothing go out
-/// first, then the snapshot, entries and hard state are written with one sync, then the
-/// acknowledgements are released, then committed entries are applied. The caller (a network
-/// shell, a test) feeds it ticks and messages and carries ``Output/messages`` to the peers.
+/// first (a leader's appends leave while it writes the same entries), then the snapshot, entries
+/// and hard state are written with one sync, then the acknowledgements are released, then
+/// committed entries are applied. The caller (the agent's consensus loop, a test) feeds it ticks
+/// and messages and hands ``advance(send:)`` the function that puts messages on the network.
 ///
 /// Owned by one task; deliberately not `Sendable`.
 public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// What one call to ``advance()`` produced.
     public struct Output {
-        /// Messages to deliver, in order.
+        /// Messages to deliver, in order (filled by ``advance()``; ``advance(send:)`` sends them).
         public var messages: [Message] = []
-        /// Committed normal entries applied, with the state machine's result for each.
+        /// Committed entries applied, in order, with the state machine's result for each.
         public var applied: [(entry: Entry, result: [UInt8])] = []
         /// Reads now safe to answer (the state machine has applied their index).
         public var reads: [ReadState] = []
@@ -23,6 +24,8 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         public var droppedReads: [UInt64] = []
         /// The latest role change, if any.
         public var softState: SoftState?
+        /// A snapshot received from the leader that replaced the log and the state machine.
+        public var installedSnapshot: SnapshotMetadata?
     }
 
     /// The consensus state.
@@ -31,6 +34,10 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     public private(set) var stateMachine: Machine
     /// The durable storage.
     public let storage: DurableLog
+    /// Bytes of a torn final log record cut off when the storage was opened (never acknowledged).
+    public let truncatedBytes: Int
+    /// Whether this start founded a new cluster (wrote the bootstrap entry).
+    public let bootstrapped: Bool
     private var waitingReads: [ReadState] = []
 
     /// Opens (or creates) the replica stored in `directory`.
@@ -48,15 +55,19 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     ) throws {
         let (storage, recovered) = try DurableLog.open(directory: directory, options: storageOptions)
         var state = RestoredState(hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries)
+        var bootstrapped = false
         if let voters = bootstrapVoters, state.snapshot == nil, state.entries.isEmpty, state.hardState == .empty {
             state = RestoredState.bootstrap(voters: voters)
             try storage.append(entries: state.entries, hardState: state.hardState)
+            bootstrapped = true
         }
         var machine = makeStateMachine()
         if let snapshot = state.snapshot {
             try machine.restore(snapshot.data, at: snapshot.metadata.index)
         }
         self.storage = storage
+        self.truncatedBytes = recovered.truncatedBytes
+        self.bootstrapped = bootstrapped
         self.stateMachine = machine
         self.raft = RaftNode(configuration: configuration, restoring: state)
     }
@@ -73,14 +84,23 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// Runs any other request against the Raft node (reads, membership changes, transfers).
     public func withRaft<T>(_ body: (inout RaftNode) -> T) -> T { body(&raft) }
 
-    /// Carries out every pending ``Ready``: persist, release, apply. Throws when storage fails;
-    /// the replica must then be discarded (the disk state is whatever was synced).
+    /// Carries out every pending ``Ready``, collecting the messages in ``Output/messages``.
     public func advance() throws -> Output {
+        var messages: [Message] = []
+        var output = try advance { messages.append(contentsOf: $0) }
+        output.messages = messages
+        return output
+    }
+
+    /// Carries out every pending ``Ready``: sends what may go now, persists with one sync,
+    /// sends what waited for the sync, applies. Throws when storage fails; the replica must then
+    /// be discarded (the disk state is whatever was synced).
+    public func advance(send: ([Message]) -> Void) throws -> Output {
         var output = Output()
         while raft.hasReady {
             let rd = raft.ready()
             if let soft = rd.softState { output.softState = soft }
-            output.messages.append(contentsOf: rd.messages)
+            if !rd.messages.isEmpty { send(rd.messages) }
             if let snapshot = rd.snapshot {
                 try storage.installSnapshot(snapshot)
             }
@@ -88,22 +108,24 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
                 try storage.append(entries: rd.entries, hardState: rd.hardState)
             }
             raft.persisted(rd)
-            output.messages.append(contentsOf: rd.messagesAfterPersist)
+            if !rd.messagesAfterPersist.isEmpty { send(rd.messagesAfterPersist) }
             if let snapshot = rd.snapshot {
                 var fresh = stateMachine
                 try fresh.restore(snapshot.data, at: snapshot.metadata.index)
                 stateMachine = fresh
+                output.installedSnapshot = snapshot.metadata
             }
             for entry in rd.committed {
-                let result = stateMachine.apply(entry)
-                if entry.kind == .normal { output.applied.append((entry, result)) }
+                output.applied.append((entry, stateMachine.apply(entry)))
             }
             waitingReads.append(contentsOf: rd.readStates)
             output.droppedReads.append(contentsOf: rd.droppedReads)
         }
-        let applied = stateMachine.appliedIndex
-        output.reads = waitingReads.filter { $0.index <= applied }
-        waitingReads.removeAll { $0.index <= applied }
+        if !waitingReads.isEmpty {
+            let applied = stateMachine.appliedIndex
+            output.reads = waitingReads.filter { $0.index <= applied }
+            waitingReads.removeAll { $0.index <= applied }
+        }
         return output
     }
 

@@ -71,23 +71,23 @@ public final class ConsensusLoop: @unchecked Sendable {
     private var isFinished = false
 
     // Owned by the loop thread only.
-    private var raft: RaftNode
-    private var router: ModuleRouter
-    private let storage: DurableLog
+    /// Raft, the durable log and the modules, driven by the Ready contract.
+    private let replica: RaftReplica<ModuleRouter>
     private let peers: PeerMessageSink
     private let options: Options
     private let logger: Logger
     private var addresses: [NodeID: ServerAddress]
     private var pendingWrites: [LogIndex: (term: Term, reply: @Sendable (ClientResponse) -> Void, kind: PendingKind)] = [:]
     private var pendingReads: [UInt64: (key: String, reply: @Sendable (ClientResponse) -> Void)] = [:]
-    private var waitingReads: [ReadState] = []
     private var nextReadID: UInt64 = 1
-    private var lastSnapshotIndex: LogIndex
     private let addressBookPath: String
     private var joinCandidates: Set<NodeID> = []
     private var ticks: UInt64 = 0
 
     private enum PendingKind { case put, delete, removePeer }
+
+    /// The Raft node, for reading its state (changes go through `replica`).
+    private var raft: RaftNode { replica.raft }
 
     /// The id of this server.
     public let id: NodeID
@@ -96,28 +96,19 @@ public final class ConsensusLoop: @unchecked Sendable {
     /// ``start()`` runs it. `bootstrapVoters` founds a new cluster when there is no state yet.
     public init(configuration: RaftConfiguration, dataDirectory: String, bootstrapVoters: Set<NodeID>?,
                 self address: ServerAddress, peers: PeerMessageSink, options: Options = Options(), logger: Logger) throws {
-        let (storage, recovered) = try DurableLog.open(directory: dataDirectory + "/raft")
-        if recovered.truncatedBytes > 0 {
-            logger.warning("cut a torn final log record of \(recovered.truncatedBytes) bytes (never acknowledged)")
+        replica = try RaftReplica(configuration: configuration, directory: dataDirectory + "/raft", bootstrapVoters: bootstrapVoters) {
+            ModuleRouter(modules: [KVStore()])
         }
-        var state = RestoredState(hardState: recovered.hardState, snapshot: recovered.snapshot, entries: recovered.entries)
-        if let voters = bootstrapVoters, state.snapshot == nil, state.entries.isEmpty, state.hardState == .empty {
-            state = RestoredState.bootstrap(voters: voters)
-            try storage.append(entries: state.entries, hardState: state.hardState)
+        if replica.truncatedBytes > 0 {
+            logger.warning("cut a torn final log record of \(replica.truncatedBytes) bytes (never acknowledged)")
+        }
+        if replica.bootstrapped, let voters = bootstrapVoters {
             logger.info("bootstrapped a new cluster with voters \(voters.sorted())")
         }
-        var router = ModuleRouter(modules: [KVStore()])
-        if let snapshot = state.snapshot {
-            try router.restore(snapshot.data, at: snapshot.metadata.index)
-        }
         self.id = configuration.id
-        self.raft = RaftNode(configuration: configuration, restoring: state)
-        self.router = router
-        self.storage = storage
         self.peers = peers
         self.options = options
         self.logger = logger
-        self.lastSnapshotIndex = state.snapshot?.metadata.index ?? 0
         self.addressBookPath = dataDirectory + "/peers.json"
         var book: [NodeID: ServerAddress] = [:]
         if let data = FileManager.default.contents(atPath: addressBookPath),
@@ -198,7 +189,7 @@ public final class ConsensusLoop: @unchecked Sendable {
             if stop && ((pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline) { break }
         }
         failAllPending(.shuttingDown, "the server is shutting down")
-        do { try storage.close() } catch { logger.error("closing the log: \(error)") }
+        do { try replica.close() } catch { logger.error("closing the log: \(error)") }
         finished.lock()
         isFinished = true
         finished.signal()
@@ -212,11 +203,11 @@ public final class ConsensusLoop: @unchecked Sendable {
         for input in inputs {
             switch input {
             case .tick:
-                raft.tick()
+                replica.tick()
                 ticks &+= 1
                 if ticks % 10 == 0 { addJoinCandidates() }
             case .peerMessage(let m):
-                raft.step(m)
+                replica.step(m)
             case .learnedAddress(let peer, let address):
                 if addresses[peer] != address {
                     addresses[peer] = address
@@ -269,7 +260,7 @@ public final class ConsensusLoop: @unchecked Sendable {
                         reply(.members(members()))
                     }
                 case .removePeer(let peer):
-                    switch raft.proposeMembershipChange(.remove(peer)) {
+                    switch replica.withRaft({ $0.proposeMembershipChange(.remove(peer)) }) {
                     case .accepted(let index, _, let term):
                         pendingWrites[index] = (term, reply, .removePeer)
                     case .notLeader:
@@ -293,7 +284,7 @@ public final class ConsensusLoop: @unchecked Sendable {
         }
         if !commands.isEmpty { propose(commands, replies) }
         if !readIDs.isEmpty {
-            if case .notLeader = raft.readIndex(batch: readIDs) {
+            if case .notLeader = replica.withRaft({ $0.readIndex(batch: readIDs) }) {
                 for readID in readIDs { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
             }
         }
@@ -304,13 +295,13 @@ public final class ConsensusLoop: @unchecked Sendable {
     private func addJoinCandidates() {
         joinCandidates.subtract(raft.membership.members)
         guard raft.role == .leader, let candidate = joinCandidates.sorted().first else { return }
-        if case .accepted = raft.proposeMembershipChange(.addLearner(candidate)) {
+        if case .accepted = replica.withRaft({ $0.proposeMembershipChange(.addLearner(candidate)) }) {
             logger.info("adding server \(candidate) as a learner")
         }
     }
 
     private func propose(_ commands: [[UInt8]], _ replies: [(@Sendable (ClientResponse) -> Void, PendingKind)]) {
-        switch raft.propose(batch: commands) {
+        switch replica.propose(commands) {
         case .accepted(let first, _, let term):
             for (offset, pending) in replies.enumerated() {
                 pendingWrites[first + LogIndex(offset)] = (term, pending.0, pending.1)
@@ -325,36 +316,27 @@ public final class ConsensusLoop: @unchecked Sendable {
     }
 
     private func driveReady() throws {
-        while raft.hasReady {
-            let rd = raft.ready()
-            if let soft = rd.softState {
-                logger.info("raft: \(soft.role.rawValue) in term \(soft.term), leader \(soft.leader == .none ? "unknown" : String(soft.leader))")
+        let out = try replica.advance(send: peers.send)
+        if let soft = out.softState {
+            logger.info("raft: \(soft.role.rawValue) in term \(soft.term), leader \(soft.leader == .none ? "unknown" : String(soft.leader))")
+        }
+        if let snapshot = out.installedSnapshot {
+            for index in pendingWrites.keys where index <= snapshot.index {
+                pendingWrites.removeValue(forKey: index)?.reply(.error(.timeout, message: "the outcome of the write is unknown (the log was replaced by a snapshot); read the key to find out"))
             }
-            if !rd.messages.isEmpty { peers.send(rd.messages) }
-            if let snapshot = rd.snapshot { try storage.installSnapshot(snapshot) }
-            if !rd.entries.isEmpty || rd.hardState != nil {
-                try storage.append(entries: rd.entries, hardState: rd.hardState)
+        }
+        for (entry, result) in out.applied { complete(entry, result) }
+        for readID in out.droppedReads { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
+        if !out.reads.isEmpty {
+            let kv = self.kv
+            for read in out.reads {
+                if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(.kvGet(kv.get(pending.key))) }
             }
-            raft.persisted(rd)
-            if !rd.messagesAfterPersist.isEmpty { peers.send(rd.messagesAfterPersist) }
-            if let snapshot = rd.snapshot {
-                var fresh = router
-                try fresh.restore(snapshot.data, at: snapshot.metadata.index)
-                router = fresh
-                lastSnapshotIndex = snapshot.metadata.index
-                for index in pendingWrites.keys where index <= snapshot.metadata.index {
-                    pendingWrites.removeValue(forKey: index)?.reply(.error(.timeout, message: "the outcome of the write is unknown (the log was replaced by a snapshot); read the key to find out"))
-                }
-            }
-            for entry in rd.committed { apply(entry) }
-            waitingReads.append(contentsOf: rd.readStates)
-            for readID in rd.droppedReads { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
-            serveReads()
         }
     }
 
-    private func apply(_ entry: Entry) {
-        let result = router.apply(entry)
+    /// Answers the client whose proposal `entry` is, if this server accepted it.
+    private func complete(_ entry: Entry, _ result: [UInt8]) {
         guard let pending = pendingWrites.removeValue(forKey: entry.index) else { return }
         guard pending.term == entry.term else {
             pending.reply(.error(.noLeader, message: "leadership changed before the write committed; it was not applied"))
@@ -367,30 +349,11 @@ public final class ConsensusLoop: @unchecked Sendable {
         }
     }
 
-    private func serveReads() {
-        guard !waitingReads.isEmpty else { return }
-        let applied = router.appliedIndex
-        var remaining: [ReadState] = []
-        for read in waitingReads {
-            if read.index <= applied {
-                if let pending = pendingReads.removeValue(forKey: read.requestID) {
-                    pending.reply(.kvGet(kv.get(pending.key)))
-                }
-            } else {
-                remaining.append(read)
-            }
-        }
-        waitingReads = remaining
-    }
-
     private func maybeSnapshot() throws {
-        let applied = router.appliedIndex
-        guard applied >= lastSnapshotIndex + options.snapshotEvery else { return }
-        let data = router.snapshot()
-        guard case .compacted(let metadata) = raft.compact(index: applied, data: data) else { return }
-        try storage.compact(Snapshot(metadata: metadata, data: data))
-        lastSnapshotIndex = applied
-        logger.info("snapshot at index \(applied) (\(data.count) bytes); log compacted")
+        let last = replica.storage.snapshotMetadata?.index ?? 0
+        guard replica.stateMachine.appliedIndex >= last + options.snapshotEvery,
+              let metadata = try replica.compact() else { return }
+        logger.info("snapshot at index \(metadata.index); log compacted")
     }
 
     private func failAllPending(_ code: ClientErrorCode, _ message: String) {
@@ -403,7 +366,7 @@ public final class ConsensusLoop: @unchecked Sendable {
     // MARK: - Views
 
     private var kv: KVStore {
-        router.module(tagged: KVStore.moduleTag) as! KVStore
+        replica.stateMachine.module(tagged: KVStore.moduleTag) as! KVStore
     }
 
     private func notLeader() -> ClientResponse {

@@ -53,26 +53,33 @@ final class SimNode {
     }
 }
 
-/// What a simulated disk holds durably.
-struct DurableState {
-    var hardState: HardState
-    var snapshot: Snapshot?
-    var entries: [Entry]
+/// An in-memory disk for driving ``RaftNode`` in tests and simulations: what is durable, and how a
+/// ``Ready`` is written to it.
+public struct DurableState: Sendable {
+    /// The durable term, vote and commit.
+    public var hardState: HardState
+    /// The durable snapshot.
+    public var snapshot: Snapshot?
+    /// The durable entries after the snapshot.
+    public var entries: [Entry]
 
-    init(_ state: RestoredState) {
+    /// A disk holding `state`.
+    public init(_ state: RestoredState) {
         hardState = state.hardState
         snapshot = state.snapshot
         entries = state.entries
     }
 
-    var lastIndex: LogIndex { entries.last?.index ?? snapshot?.metadata.index ?? 0 }
+    /// The last durable index (the snapshot's when no entry follows it).
+    public var lastIndex: LogIndex { entries.last?.index ?? snapshot?.metadata.index ?? 0 }
 
-    var restored: RestoredState {
+    /// What a node restarting from this disk recovers.
+    public var restored: RestoredState {
         RestoredState(hardState: hardState, snapshot: snapshot, entries: entries)
     }
 
-    /// Applies one Ready's writes in the documented order: snapshot, entries, hard state.
-    mutating func persist(_ rd: Ready) {
+    /// Writes one Ready in the documented order: snapshot, entries, hard state.
+    public mutating func persist(_ rd: Ready) {
         if let snap = rd.snapshot {
             snapshot = snap
             entries.removeAll()
@@ -85,5 +92,11 @@ struct DurableState {
             entries.append(contentsOf: rd.entries)
         }
         if let hs = rd.hardState { hardState = hs }
+    }
+
+    /// Stores a snapshot the node's own state machine made, dropping the entries it covers.
+    public mutating func compact(_ snap: Snapshot) {
+        snapshot = snap
+        entries.removeAll { $0.index <= snap.metadata.index }
     }
 }

@@ -236,8 +236,7 @@ public final class Simulation {
         guard index >= node.raft.firstIndex + 3 else { return }
         let data = node.stateMachine.snapshot()
         if case .compacted(let meta) = node.raft.compact(index: index, data: data) {
-            node.durable.snapshot = Snapshot(metadata: meta, data: data)
-            node.durable.entries.removeAll { $0.index <= index }
+            node.durable.compact(Snapshot(metadata: meta, data: data))
             log("compact \(id) through \(index)")
         }
     }

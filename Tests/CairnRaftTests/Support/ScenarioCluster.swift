@@ -1,4 +1,5 @@
 import CairnRaft
+import CairnSimulation
 import Testing
 
 /// A Raft cluster run in-process, one scripted step at a time, in the manner of etcd-io/raft's
@@ -17,36 +18,8 @@ import Testing
 /// delivery time and recorded in ``lost``; ``duplicateNext(where:)`` delivers one twice.
 final class ScenarioCluster {
     /// What one node's storage holds durably.
-    struct Disk {
-        var hardState: HardState
-        var snapshot: Snapshot?
-        var entries: [Entry]
-
-        init(_ state: RestoredState) {
-            hardState = state.hardState
-            snapshot = state.snapshot
-            entries = state.entries
-        }
-
-        var restored: RestoredState {
-            RestoredState(hardState: hardState, snapshot: snapshot, entries: entries)
-        }
-
-        /// Writes one Ready in the documented order: snapshot, entries, hard state.
-        mutating func write(_ rd: Ready) {
-            if let snap = rd.snapshot {
-                snapshot = snap
-                entries.removeAll()
-            }
-            if let first = rd.entries.first {
-                entries.removeAll { $0.index >= first.index }
-                let base = snapshot?.metadata.index ?? 0
-                precondition(first.index == base + LogIndex(entries.count) + 1, "a Ready left a gap in the durable log")
-                entries.append(contentsOf: rd.entries)
-            }
-            if let hs = rd.hardState { hardState = hs }
-        }
-    }
+    /// A node's in-memory disk (shared with the simulator).
+    typealias Disk = DurableState
 
     /// A directed link between two nodes.
     struct Link: Hashable {
@@ -244,8 +217,7 @@ final class ScenarioCluster {
         let data = Self.encode(image) + [UInt8](repeating: 0, count: padding)
         let outcome = withNode(id) { $0.compact(index: index, data: data) }
         if case .compacted(let metadata) = outcome {
-            disks[id]!.snapshot = Snapshot(metadata: metadata, data: data)
-            disks[id]!.entries.removeAll { $0.index <= index }
+            disks[id]!.compact(Snapshot(metadata: metadata, data: data))
         }
         return outcome
     }
@@ -416,7 +388,7 @@ final class ScenarioCluster {
 
     /// Steps 2–5 of the Ready contract for one Ready.
     private func complete(_ id: NodeID, _ rd: Ready) {
-        disks[id]!.write(rd)
+        disks[id]!.persist(rd)
         withNode(id) { $0.persisted(rd) }
         mailbox.append(contentsOf: rd.messagesAfterPersist)
         if let snap = rd.snapshot {
