@@ -30,11 +30,7 @@ final class ClientConnection: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try tls.addHandlers(to: sync, logger: logger)
-                    let preface = PrefaceHandler(side: .dialer(.client), eventLoop: channel.eventLoop)
-                    try sync.addHandler(preface)
-                    try sync.addHandler(ByteToMessageHandler(FrameDecoder()))
-                    try sync.addHandler(WireErrorHandler())
-                    try sync.addHandler(MessageToByteHandler(WireMessageEncoder()))
+                    let preface = try sync.addCairnWireHandlers(side: .dialer(.client), eventLoop: channel.eventLoop)
                     let handler = ClientResponseHandler()
                     try sync.addHandler(handler)
                     boxes.withLockedValue { $0 = (handler, preface.peerPreface) }

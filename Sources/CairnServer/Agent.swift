@@ -19,7 +19,7 @@ public final class Agent: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private var transport: PeerTransport!
     private var clients: ClientListener!
-    private let state = NIOLockedState()
+    private let state = AgentState()
     private var tickTask: RepeatedTask?
 
     /// Loads the node id (creating it on first start) and the TLS identity; binds nothing yet.
@@ -101,18 +101,9 @@ public final class Agent: @unchecked Sendable {
             logger.info("waiting for \(configuration.bootstrapExpect) servers to bootstrap the cluster")
         }
         for peer in configuration.retryJoin { transport.dial(peer) }
-        for (_, address) in knownAddresses() where address.peerAddress != configuration.bindAddress {
+        for (_, address) in AddressBook.load(dataDirectory: configuration.dataDirectory) where address.peerAddress != configuration.bindAddress {
             transport.dial(address.peerAddress)
         }
-    }
-
-    private func knownAddresses() -> [NodeID: ServerAddress] {
-        let path = configuration.dataDirectory + "/peers.json"
-        guard let data = FileManager.default.contents(atPath: path),
-              let decoded = try? JSONDecoder().decode([String: ServerAddress].self, from: data) else { return [:] }
-        var out: [NodeID: ServerAddress] = [:]
-        for (key, value) in decoded { if let id = NodeID(key) { out[id] = value } }
-        return out
     }
 
     private func heard(_ hello: PeerHello) {
@@ -234,7 +225,7 @@ public final class Agent: @unchecked Sendable {
 }
 
 /// The agent's mutable state shared between event loops.
-final class NIOLockedState: @unchecked Sendable {
+final class AgentState: @unchecked Sendable {
     struct Values {
         var loop: ConsensusLoop?
         var fresh: [NodeID: PeerHello] = [:]

@@ -80,7 +80,7 @@ public final class ConsensusLoop: @unchecked Sendable {
     private var pendingWrites: [LogIndex: (term: Term, reply: @Sendable (ClientResponse) -> Void, kind: PendingKind)] = [:]
     private var pendingReads: [UInt64: (key: String, reply: @Sendable (ClientResponse) -> Void)] = [:]
     private var nextReadID: UInt64 = 1
-    private let addressBookPath: String
+    private let dataDirectory: String
     private var joinCandidates: Set<NodeID> = []
     private var ticks: UInt64 = 0
 
@@ -109,12 +109,8 @@ public final class ConsensusLoop: @unchecked Sendable {
         self.peers = peers
         self.options = options
         self.logger = logger
-        self.addressBookPath = dataDirectory + "/peers.json"
-        var book: [NodeID: ServerAddress] = [:]
-        if let data = FileManager.default.contents(atPath: addressBookPath),
-           let decoded = try? JSONDecoder().decode([String: ServerAddress].self, from: data) {
-            for (key, value) in decoded { if let id = NodeID(key) { book[id] = value } }
-        }
+        self.dataDirectory = dataDirectory
+        var book = AddressBook.load(dataDirectory: dataDirectory)
         book[configuration.id] = address
         self.addresses = book
     }
@@ -211,7 +207,7 @@ public final class ConsensusLoop: @unchecked Sendable {
             case .learnedAddress(let peer, let address):
                 if addresses[peer] != address {
                     addresses[peer] = address
-                    saveAddressBook()
+                    AddressBook.save(addresses, dataDirectory: dataDirectory)
                 }
             case .run(let body):
                 body(self)
@@ -400,16 +396,4 @@ public final class ConsensusLoop: @unchecked Sendable {
         submit(.run { loop in body(loop.raft.status) })
     }
 
-    private func saveAddressBook() {
-        var out: [String: ServerAddress] = [:]
-        for (key, value) in addresses { out[String(key)] = value }
-        guard let data = try? JSONEncoder().encode(out) else { return }
-        let tmp = addressBookPath + ".tmp"
-        if FileManager.default.createFile(atPath: tmp, contents: data) {
-            _ = try? FileManager.default.replaceItemAt(URL(fileURLWithPath: addressBookPath), withItemAt: URL(fileURLWithPath: tmp))
-            if !FileManager.default.fileExists(atPath: addressBookPath) {
-                try? FileManager.default.moveItem(atPath: tmp, toPath: addressBookPath)
-            }
-        }
-    }
 }

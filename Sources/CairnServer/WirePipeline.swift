@@ -12,11 +12,7 @@ enum WirePipeline {
     ) throws -> PrefaceHandler {
         let sync = channel.pipeline.syncOperations
         try tls.addHandlers(to: sync, logger: logger)
-        let preface = PrefaceHandler(side: side, eventLoop: channel.eventLoop)
-        try sync.addHandler(preface)
-        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameLength: maximumFrameLength)))
-        try sync.addHandler(WireErrorHandler())
-        try sync.addHandler(MessageToByteHandler(WireMessageEncoder(maximumFrameLength: maximumFrameLength)))
+        let preface = try sync.addCairnWireHandlers(side: side, eventLoop: channel.eventLoop, maximumFrameLength: maximumFrameLength)
         try sync.addHandler(application)
         return preface
     }
