@@ -22,7 +22,6 @@ import NIOPosix
 public final class CairnClient: Sendable {
     public let configuration: ClientConfiguration
     private let group: MultiThreadedEventLoopGroup
-    private let ownsGroup: Bool
     private let tls: MutualTLSContext
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
@@ -47,7 +46,6 @@ public final class CairnClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.ownsGroup = true
     }
 
     // MARK: - KV
@@ -103,7 +101,7 @@ public final class CairnClient: Sendable {
             return s.connection
         }
         connection?.close()
-        if ownsGroup { try? await group.shutdownGracefully() }
+        try? await group.shutdownGracefully()
     }
 
     // MARK: - Requests
@@ -113,7 +111,7 @@ public final class CairnClient: Sendable {
     }
 
     /// Sends `request`, following leaders and failing over; returns the first final answer.
-    func perform(_ request: ClientRequest, idempotent: Bool, needsLeader: Bool = true) async throws -> ClientResponse {
+    func perform(_ request: ClientRequest, idempotent: Bool) async throws -> ClientResponse {
         let deadline = ContinuousClock.now + configuration.requestTimeout
         var lastError: CairnClientError? = nil
         for attempt in 0..<max(1, configuration.maxAttempts) {
@@ -147,7 +145,7 @@ public final class CairnClient: Sendable {
                 continue
             }
             switch response {
-            case .notLeader(_, let leaderAddress) where needsLeader:
+            case .notLeader(_, let leaderAddress):
                 lastError = CairnClientError(.unreachable, "\(connection.address) is not the leader")
                 if !leaderAddress.isEmpty && leaderAddress != connection.address {
                     state.withLockedValue { $0.preferred = leaderAddress }
