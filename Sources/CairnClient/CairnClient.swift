@@ -52,7 +52,7 @@ public final class CairnClient: Sendable {
 
     /// The entry for `key`, or nil when it does not exist. Linearizable unless `consistency` is `.stale`.
     public func get(_ key: String, consistency: ReadConsistency = .linearizable) async throws -> KVEntry? {
-        guard case .kvGet(let entry) = try await perform(.kvGet(key: key, consistency: consistency), idempotent: true) else {
+        guard case .kvGet(let entry, _) = try await perform(.kvGet(key: key, consistency: consistency), idempotent: true) else {
             throw unexpected()
         }
         return entry

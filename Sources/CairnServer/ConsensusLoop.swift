@@ -220,7 +220,7 @@ public final class ConsensusLoop: @unchecked Sendable {
                 switch request {
                 case .kvGet(let key, let consistency):
                     if consistency == .stale {
-                        reply(.kvGet(kv.get(key)))
+                        reply(.kvGet(kv.get(key), readMeta()))
                     } else if raft.role != .leader {
                         reply(notLeader())
                     } else {
@@ -326,7 +326,7 @@ public final class ConsensusLoop: @unchecked Sendable {
         if !out.reads.isEmpty {
             let kv = self.kv
             for read in out.reads {
-                if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(.kvGet(kv.get(pending.key))) }
+                if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(.kvGet(kv.get(pending.key), readMeta())) }
             }
         }
     }
@@ -363,6 +363,10 @@ public final class ConsensusLoop: @unchecked Sendable {
 
     private var kv: KVStore {
         replica.stateMachine.module(tagged: KVStore.moduleTag) as! KVStore
+    }
+
+    private func readMeta() -> ReadMeta {
+        ReadMeta(index: replica.stateMachine.appliedIndex, knownLeader: raft.leader != .none, lastContactMilliseconds: 0)
     }
 
     private func notLeader() -> ClientResponse {

@@ -7,8 +7,31 @@ enum ClientOperationCode: UInt16 {
     case kvGet = 0x0101
     case kvPut = 0x0102
     case kvDelete = 0x0103
+    case kvList = 0x0104
+    case kvKeys = 0x0105
+    case kvDeleteTree = 0x0106
+    case kvAcquire = 0x0107
+    case kvRelease = 0x0108
+    case kvTransaction = 0x0109
     case members = 0x0201
     case removePeer = 0x0202
+    case snapshotSave = 0x0203
+    case snapshotRestore = 0x0204
+    case catalogRegister = 0x0301
+    case catalogDeregister = 0x0302
+    case catalogServices = 0x0303
+    case catalogService = 0x0304
+    case catalogNodes = 0x0305
+    case catalogNodeServices = 0x0306
+    case healthChecks = 0x0307
+    case checkUpdate = 0x0308
+    case sessionCreate = 0x0401
+    case sessionRenew = 0x0402
+    case sessionDestroy = 0x0403
+    case sessionInfo = 0x0404
+    case sessionList = 0x0405
+    case watch = 0x0501
+    case watchCancel = 0x0502
 }
 
 /// The `u16 kind` of a response payload: the operation it answers, or 0xFFxx for answers any
@@ -17,10 +40,24 @@ enum ClientResponseCode: UInt16 {
     case kvGet = 0x0101
     case kvPut = 0x0102
     case kvDelete = 0x0103
+    case kvList = 0x0104
+    case kvKeys = 0x0105
+    case kvTransaction = 0x0109
     case members = 0x0201
     case peerRemoved = 0x0202
+    case snapshotArchive = 0x0203
+    case catalogServices = 0x0303
+    case catalogService = 0x0304
+    case catalogNodes = 0x0305
+    case catalogNodeServices = 0x0306
+    case healthChecks = 0x0307
+    case sessionCreated = 0x0401
+    case session = 0x0404
+    case sessions = 0x0405
+    case watchEvent = 0x0501
     case notLeader = 0xFF01
     case error = 0xFF02
+    case applied = 0xFF03
 }
 
 /// Smallest encodings of list items, for count checks.
@@ -34,6 +71,7 @@ extension ClientRequest {
         case .kvDelete: return .kvDelete
         case .members: return .members
         case .removePeer: return .removePeer
+        default: fatalError("PENDING codec")
         }
     }
 }
@@ -48,6 +86,7 @@ extension ClientResponse {
         case .peerRemoved: return .peerRemoved
         case .notLeader: return .notLeader
         case .error: return .error
+        default: fatalError("PENDING codec")
         }
     }
 }
@@ -77,6 +116,7 @@ extension ByteBuffer {
             break
         case .removePeer(let id):
             writeInteger(id)
+        default: fatalError("PENDING codec")
         }
         return writerIndex - start
     }
@@ -125,6 +165,7 @@ extension ByteBuffer {
         case .removePeer:
             let id: NodeID = try readField("removePeer.id")
             return .removePeer(id: id)
+        default: fatalError("PENDING codec")
         }
     }
 
@@ -136,7 +177,7 @@ extension ByteBuffer {
         let start = writerIndex
         writeInteger(response.responseCode.rawValue)
         switch response {
-        case .kvGet(let entry):
+        case .kvGet(let entry, _):
             if let entry {
                 reserveCapacity(
                     minimumWritableBytes: 1 + 4 + entry.key.utf8.count + 4 + entry.value.count + 32 + 4
@@ -171,6 +212,7 @@ extension ByteBuffer {
         case .error(let code, let message):
             writeInteger(code.rawValue)
             writeStringField(message)
+        default: fatalError("PENDING codec")
         }
         return writerIndex - start
     }
@@ -195,7 +237,7 @@ extension ByteBuffer {
         }
         switch kind {
         case .kvGet:
-            guard try readPresenceField("kvGet.entry") else { return .kvGet(nil) }
+            guard try readPresenceField("kvGet.entry") else { return .kvGet(nil, ReadMeta(index: 0, knownLeader: true, lastContactMilliseconds: 0)) }
             let key = try readStringField("kvGet.entry.key")
             let value = try readBytesField("kvGet.entry.value")
             let flags: UInt64 = try readField("kvGet.entry.flags")
@@ -206,7 +248,7 @@ extension ByteBuffer {
             return .kvGet(
                 KVEntry(
                     key: key, value: value, flags: flags, createIndex: createIndex, modifyIndex: modifyIndex,
-                    lockIndex: lockIndex, session: session))
+                    lockIndex: lockIndex, session: session), ReadMeta(index: 0, knownLeader: true, lastContactMilliseconds: 0))
         case .kvPut:
             let succeeded = try readBoolField("kvPut.succeeded")
             let index: UInt64 = try readField("kvPut.index")
@@ -246,6 +288,7 @@ extension ByteBuffer {
             let code: UInt16 = try readField("error.code")
             let message = try readStringField("error.message")
             return .error(ClientErrorCode(rawValue: code), message: message)
+        default: fatalError("PENDING codec")
         }
     }
 }
