@@ -270,6 +270,8 @@ public final class ConsensusLoop: @unchecked Sendable {
                     default:
                         reply(.error(.refused, message: "the change was refused"))
                     }
+                default:
+                    reply(.error(.unknownOperation, message: "not served yet"))
                 }
             }
             if commands.count >= options.maxBatch {
