@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "CairnWire", dependencies: ["CairnRaft", .product(name: "NIOCore", package: "swift-nio")]),
         // The replicated KV store module.
         .target(name: "CairnKV", dependencies: ["CairnKernel", "CairnRaft", "CairnWire"]),
+        // The replicated catalog module (nodes, services, health checks) and health-check scheduling.
+        .target(name: "CairnCatalog", dependencies: ["CairnKernel", "CairnRaft", "CairnWire"]),
         // Certificates (CA, server, client, CLI) and mutual-TLS configuration.
         .target(name: "CairnTLS", dependencies: [
             .product(name: "X509", package: "swift-certificates"),
@@ -55,7 +57,7 @@ let package = Package(
         ] + nio),
         // The server: consensus loop, transport, client listener, agent lifecycle.
         .target(name: "CairnServer", dependencies: [
-            "CairnKV", "CairnKernel", "CairnRaft", "CairnStorage", "CairnWire", "CairnTLS",
+            "CairnKV", "CairnCatalog", "CairnKernel", "CairnRaft", "CairnStorage", "CairnWire", "CairnTLS",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,6 +87,11 @@ let package = Package(
         .testTarget(name: "CairnKernelTests", dependencies: ["CairnKernel", "CairnStorage"]),
         .testTarget(name: "CairnSimulationTests", dependencies: ["CairnSimulation"]),
         .testTarget(name: "CairnKVTests", dependencies: ["CairnKV", "CairnKernel", "CairnRaft", "CairnWire"]),
+        .testTarget(name: "CairnCatalogTests", dependencies: ["CairnCatalog", "CairnKernel", "CairnRaft", "CairnWire"]),
+        .testTarget(name: "CairnServerTests", dependencies: [
+            "CairnServer", "CairnWire", "CairnCatalog", "CairnKV", "CairnKernel",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ] + nio),
         .testTarget(name: "CairnWireTests", dependencies: [
             "CairnWire",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -22,6 +22,11 @@ public protocol StateMachineModule {
 /// command, is applied as a no-op whose result is ``ModuleRouter/unknownModuleResult`` — every
 /// replica does the same, so they stay identical.
 ///
+/// Tag 0 is the kernel's own: ``restoreCommand(_:)`` replaces every module's state with the
+/// sections of a snapshot, as a Raft operation (`cairn snapshot restore`): every server applies
+/// it at the same index. Its result is ``restoreAppliedResult``, or an explanation when the
+/// sections do not decode (then nothing changes, on every server alike).
+///
 /// Snapshot format (``BinaryWriter``, big-endian): `u64 appliedIndex, u32 sectionCount,
 /// (u8 tag, u32 length, bytes)...`.
 public struct ModuleRouter: ReplicatedStateMachine {
@@ -43,8 +48,38 @@ public struct ModuleRouter: ReplicatedStateMachine {
     /// The module with `tag`, for queries.
     public func module(tagged tag: UInt8) -> (any StateMachineModule)? { modules[tag] }
 
+    /// The module with `tag` as its concrete type, for queries; nil when absent or of another type.
+    public func module<M: StateMachineModule>(tagged tag: UInt8, as _: M.Type) -> M? { modules[tag] as? M }
+
+    /// Runs `body` with mutable access to the module with `tag` (for instance to take the changes
+    /// it recorded for watchers). Must not change the replicated state: every replica has to
+    /// reach the same state from the same entries alone. Nil when absent or of another type.
+    public mutating func withModule<M: StateMachineModule, R>(tagged tag: UInt8, as _: M.Type, _ body: (inout M) -> R) -> R? {
+        guard var module = modules[tag] as? M else { return nil }
+        modules[tag] = nil  // keep the module uniquely referenced while it mutates
+        defer { modules[tag] = module }
+        return body(&module)
+    }
+
+    /// The tag of the kernel's restore command.
+    public static let restoreTag: UInt8 = 0
+    /// The result of a restore command that replaced the state.
+    public static let restoreAppliedResult: [UInt8] = Array("restored".utf8)
+
+    /// A command that replaces every module's state with the sections of `snapshot` (the bytes of
+    /// ``snapshot()``); its applied index stays the entry's own.
+    public static func restoreCommand(_ snapshot: [UInt8]) -> [UInt8] { [restoreTag] + snapshot }
+
     public mutating func apply(_ entry: Entry) -> [UInt8] {
         appliedIndex = entry.index
+        if entry.kind == .normal, entry.data.first == Self.restoreTag {
+            do {
+                try restoreSections(entry.data.dropFirst(), expectedIndex: nil)
+                return Self.restoreAppliedResult
+            } catch {
+                return Array("\(error)".utf8)
+            }
+        }
         guard entry.kind == .normal, let tag = entry.data.first, var module = modules[tag] else {
             return entry.kind == .normal ? Self.unknownModuleResult : []
         }
@@ -66,11 +101,19 @@ public struct ModuleRouter: ReplicatedStateMachine {
     }
 
     public mutating func restore(_ snapshot: [UInt8], at index: LogIndex) throws {
-        var r = BinaryReader(snapshot[...])
+        let applied = try restoreSections(snapshot[...], expectedIndex: index)
+        appliedIndex = applied
+    }
+
+    /// Replaces every module's state with the sections of `snapshot`; all or nothing. Returns the
+    /// snapshot's applied index, which must equal `expectedIndex` when given.
+    @discardableResult
+    private mutating func restoreSections(_ snapshot: ArraySlice<UInt8>, expectedIndex: LogIndex?) throws -> LogIndex {
+        var r = BinaryReader(snapshot)
         guard let applied = r.read(UInt64.self), let count = r.read(UInt32.self) else {
             throw StateMachineError(.malformedSnapshot, "snapshot header truncated (\(snapshot.count) bytes)")
         }
-        guard applied == index else {
+        if let index = expectedIndex, applied != index {
             throw StateMachineError(.malformedSnapshot, "snapshot of index \(applied) restored as index \(index)")
         }
         var restored = modules
@@ -95,6 +138,6 @@ public struct ModuleRouter: ReplicatedStateMachine {
             try restored[tag]!.restore([])
         }
         modules = restored
-        appliedIndex = applied
+        return applied
     }
 }

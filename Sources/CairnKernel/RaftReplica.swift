@@ -84,6 +84,10 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// Runs any other request against the Raft node (reads, membership changes, transfers).
     public func withRaft<T>(_ body: (inout RaftNode) -> T) -> T { body(&raft) }
 
+    /// Runs `body` with mutable access to the state machine, for bookkeeping that does not change
+    /// the replicated state (taking the changes modules recorded for watchers).
+    public func withStateMachine<T>(_ body: (inout Machine) -> T) -> T { body(&stateMachine) }
+
     /// Carries out every pending ``Ready``, collecting the messages in ``Output/messages``.
     public func advance() throws -> Output {
         var messages: [Message] = []

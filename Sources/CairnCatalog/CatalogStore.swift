@@ -1,0 +1,6 @@
+import CairnKernel
+import CairnRaft
+import CairnWire
+
+/// The replicated catalog (placeholder until the module lands).
+public enum CatalogPlaceholder {}
