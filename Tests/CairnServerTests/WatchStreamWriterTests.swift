@@ -1,0 +1,207 @@
+import CairnServer
+import CairnWire
+import Foundation
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The writer against an `EmbeddedChannel` with no handlers: what it writes is read back as
+/// `WireMessage` values. Writability is flipped through `EmbeddedChannel.isWritable`, and the
+/// test calls `writabilityChanged()` as the connection's handler would.
+@Suite("WatchStreamWriter")
+struct WatchStreamWriterTests {
+    /// Counts `onCut` calls (called on the event loop, read on the test's thread: the same one).
+    final class CutLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var streams: [UInt64] = []
+        func record(_ streamID: UInt64) { lock.withLock { streams.append(streamID) } }
+        var cut: [UInt64] { lock.withLock { streams } }
+    }
+
+    static func event(_ index: UInt64, _ key: String = "k") -> WatchEvent {
+        WatchEvent(index: index, payload: .keys([KVChange(key: key, entry: nil)], snapshot: false))
+    }
+
+    static func eventMessage(_ streamID: UInt64, _ index: UInt64, _ key: String = "k") -> WireMessage {
+        .response(streamID: streamID, .watchEvent(event(index, key)))
+    }
+
+    /// Every message written and flushed so far.
+    static func written(_ channel: EmbeddedChannel) throws -> [WireMessage] {
+        var messages: [WireMessage] = []
+        for _ in 0..<100_000 {
+            guard let message = try channel.readOutbound(as: WireMessage.self) else { break }
+            messages.append(message)
+        }
+        return messages
+    }
+
+    @Test func eventsAreWrittenInOrderAndFlushedOncePerBatch() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+
+        writer.deliver([(1, Self.event(5)), (2, Self.event(5, "x")), (1, Self.event(6))])
+        #expect(try Self.written(channel).isEmpty) // nothing happens before the event loop runs
+        channel.embeddedEventLoop.run()
+
+        #expect(try Self.written(channel) == [Self.eventMessage(1, 5), Self.eventMessage(2, 5, "x"), Self.eventMessage(1, 6)])
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func eventsWaitWhileTheChannelIsNotWritableAndDrainInOrderWhenItIs() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        writer.deliver([(1, Self.event(1))])
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel) == [Self.eventMessage(1, 1)])
+
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(2)), (2, Self.event(2, "x"))])
+        writer.deliver([(1, Self.event(3))])
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel).isEmpty)
+
+        channel.isWritable = true
+        writer.writabilityChanged()
+        let drained = try Self.written(channel)
+        #expect(drained.count == 3)
+        #expect(drained.filter { $0.streamID == 1 } == [Self.eventMessage(1, 2), Self.eventMessage(1, 3)])
+        #expect(drained.filter { $0.streamID == 2 } == [Self.eventMessage(2, 2, "x")])
+    }
+
+    @Test func aStreamWithQueuedEventsKeepsItsOrderEvenIfTheChannelIsWritableBeforeTheDrain() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(1)), (1, Self.event(2))])
+        channel.embeddedEventLoop.run()
+
+        channel.isWritable = true // writabilityChanged() not called yet
+        writer.deliver([(1, Self.event(3))])
+        channel.embeddedEventLoop.run()
+
+        #expect(try Self.written(channel) == [Self.eventMessage(1, 1), Self.eventMessage(1, 2), Self.eventMessage(1, 3)])
+    }
+
+    @Test func aStreamPastTheLimitIsCutWithWatchTooSlowAndOnCutIsCalledOnce() throws {
+        let channel = EmbeddedChannel()
+        let cuts = CutLog()
+        let writer = WatchStreamWriter(channel: channel, maxQueuedEvents: 3, onCut: { cuts.record($0) })
+        writer.deliver([(1, Self.event(10)), (2, Self.event(10, "x"))])
+        channel.embeddedEventLoop.run()
+        _ = try Self.written(channel)
+
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(11)), (1, Self.event(12)), (1, Self.event(13)), (2, Self.event(11, "x"))])
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel).isEmpty)
+        #expect(cuts.cut.isEmpty)
+
+        writer.deliver([(1, Self.event(14)), (1, Self.event(15))]) // the fourth queued event cuts stream 1
+        channel.embeddedEventLoop.run()
+        let message = "the client read the watch too slowly; resume from index 10"
+        #expect(try Self.written(channel) == [.response(streamID: 1, .error(.watchTooSlow, message: message))])
+        #expect(cuts.cut == [1])
+
+        // Stream 1 is forgotten: later events are dropped; stream 2 still drains.
+        writer.deliver([(1, Self.event(16))])
+        channel.isWritable = true
+        channel.embeddedEventLoop.run()
+        writer.writabilityChanged()
+        #expect(try Self.written(channel) == [Self.eventMessage(2, 11, "x")])
+        #expect(cuts.cut == [1])
+    }
+
+    @Test func aStreamCutBeforeAnythingWasWrittenSaysToResumeFromTheLastIndexReceived() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, maxQueuedEvents: 1, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(4, Self.event(1)), (4, Self.event(2))])
+        channel.embeddedEventLoop.run()
+
+        let message = "the client read the watch too slowly; resume from the last index received"
+        #expect(try Self.written(channel) == [.response(streamID: 4, .error(.watchTooSlow, message: message))])
+    }
+
+    @Test func aCutStreamCanBeUsedAgainOnceTheHubConfirmsTheCancel() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, maxQueuedEvents: 0, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(1))])
+        channel.embeddedEventLoop.run()
+        _ = try Self.written(channel)
+
+        channel.isWritable = true
+        writer.deliver([(1, Self.event(2))]) // still in flight from the hub: dropped
+        writer.cancelled(streamID: 1)        // the hub cancelled the watch
+        writer.deliver([(1, Self.event(3))]) // a new watch on the same stream id
+        channel.embeddedEventLoop.run()
+
+        #expect(try Self.written(channel) == [Self.eventMessage(1, 3)])
+    }
+
+    @Test func endIsWrittenAfterTheStreamsQueuedEvents() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(1)), (1, Self.event(2))])
+        writer.end(streamID: 1, code: .historyCompacted, message: "re-read")
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel).isEmpty)
+
+        channel.isWritable = true
+        writer.writabilityChanged()
+
+        #expect(try Self.written(channel) == [
+            Self.eventMessage(1, 1), Self.eventMessage(1, 2),
+            .response(streamID: 1, .error(.historyCompacted, message: "re-read")),
+        ])
+    }
+
+    @Test func endOfAStreamWithNothingQueuedIsWrittenAtOnce() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(2, Self.event(1))])
+        writer.end(streamID: 1, code: .shuttingDown, message: "bye")
+        channel.embeddedEventLoop.run()
+
+        #expect(try Self.written(channel) == [.response(streamID: 1, .error(.shuttingDown, message: "bye"))])
+    }
+
+    @Test func aForgottenStreamDropsItsQueueItsEventsAndItsEnd() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        channel.isWritable = false
+        writer.deliver([(1, Self.event(1)), (2, Self.event(1, "x"))])
+        channel.embeddedEventLoop.run()
+
+        writer.forget(streamID: 1)
+        writer.deliver([(1, Self.event(2))])
+        writer.end(streamID: 1, code: .historyCompacted, message: "re-read")
+        channel.isWritable = true
+        channel.embeddedEventLoop.run()
+        writer.writabilityChanged()
+
+        #expect(try Self.written(channel) == [Self.eventMessage(2, 1, "x")])
+    }
+
+    @Test func theHubAndTheWriterTogetherDeliverAWatchToTheWire() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        var state = FakeWatchState()
+        let hub = WatchHub(floor: 0)
+        hub.watch(.key("k"), fromIndex: 0, streamID: 9, sink: writer, state: state)
+        hub.publish(state.commit([.put("k", "v")]), state: state)
+        channel.embeddedEventLoop.run()
+
+        let messages = try Self.written(channel)
+        #expect(messages.count == 2)
+        guard case .response(9, .watchEvent(let last)) = messages.last else {
+            Issue.record("expected a watch event on stream 9, got \(messages)")
+            return
+        }
+        #expect(last.index == 1)
+        #expect(last.keyChanges.map(\.entry?.value) == [Array("v".utf8)])
+    }
+}
