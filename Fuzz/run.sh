@@ -66,7 +66,7 @@ swiftc "${SANITIZE[@]}" -wmo -module-name CairnRaft -emit-module -emit-module-pa
     -c "$RAFT/Message.swift" "$RAFT/Entry.swift" "$RAFT/Snapshot.swift" "$RAFT/Membership.swift" "$RAFT/Identifiers.swift" \
     -o "$WORK/obj/CairnRaft.o"
 swiftc "${SANITIZE[@]}" -wmo -module-name CairnWire -emit-module -emit-module-path "$WORK/obj/CairnWire.swiftmodule" \
-    -I "$WORK/obj" "${IMPORT_FLAGS[@]}" -c "$ROOT"/Sources/CairnWire/*.swift -o "$WORK/obj/CairnWire.o"
+    -I "$WORK/obj" "${IMPORT_FLAGS[@]}" -c "$ROOT"/Sources/CairnWire/*.swift "$ROOT"/Sources/CairnWire/Model/*.swift -o "$WORK/obj/CairnWire.o"
 swiftc "${SANITIZE[@]}" -module-name FuzzWire -I "$WORK/obj" "${IMPORT_FLAGS[@]}" \
     -c "$ROOT/Fuzz/FuzzWire.swift" -o "$WORK/obj/FuzzWire.o"
 

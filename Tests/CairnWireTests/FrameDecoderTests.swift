@@ -2,7 +2,7 @@ import NIOCore
 import NIOTestUtils
 import Testing
 
-@testable import CairnWire
+import CairnWire
 
 @Suite("FrameDecoder")
 struct FrameDecoderTests {

@@ -2,7 +2,7 @@ import CairnRaft
 import NIOCore
 import Testing
 
-@testable import CairnWire
+import CairnWire
 
 /// Decodes `payload` as a frame of `kind`.
 private func decode(_ kind: FrameKind, streamID: UInt64? = nil, _ payload: [UInt8]) throws -> WireMessage {
@@ -60,12 +60,12 @@ struct PayloadValidationTests {
         expectWireError(.unknownMessageKind) { _ = try decode(.raft, raftHeader(kind)) }
     }
 
-    @Test("an unknown client operation fails with unknownMessageKind", arguments: [0, 0x0100, 0x0104, 0x0301, 0x0999, 0xffff] as [UInt16])
+    @Test("an unknown client operation fails with unknownMessageKind", arguments: [0, 0x0100, 0x010a, 0x0205, 0x0300, 0x0309, 0x0406, 0x0503, 0x0999, 0xff01, 0xffff] as [UInt16])
     func unknownOperation(op: UInt16) {
         expectWireError(.unknownMessageKind) { _ = try decode(.request, be(op)) }
     }
 
-    @Test("an unknown response kind fails with unknownMessageKind", arguments: [0, 0x0104, 0x0203, 0xff00, 0xff03] as [UInt16])
+    @Test("an unknown response kind fails with unknownMessageKind", arguments: [0, 0x0106, 0x0107, 0x0108, 0x0204, 0x0301, 0x0302, 0x0308, 0x0402, 0x0403, 0x0502, 0xff00, 0xff04] as [UInt16])
     func unknownResponseKind(kind: UInt16) {
         expectWireError(.unknownMessageKind) { _ = try decode(.response, be(kind)) }
     }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import CairnWire
+import CairnWire
 
 /// A connection's pipeline as the transport assembles it (without TLS).
 private func makeChannel(side: PrefaceExchange.Side) throws -> (EmbeddedChannel, PrefaceHandler) {
@@ -68,8 +68,8 @@ struct PipelineTests {
         #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.context(handlerType: PrefaceHandler.self) }
 
         // After the exchange frames flow both ways.
-        try channel.writeOutbound(WireMessage.response(streamID: 9, .kvGet(nil)))
-        #expect(try outbound(channel) == frameBytes(.response(streamID: 9, .kvGet(nil))))
+        try channel.writeOutbound(WireMessage.response(streamID: 9, .kvGet(nil, sampleReadMeta)))
+        #expect(try outbound(channel) == frameBytes(.response(streamID: 9, .kvGet(nil, sampleReadMeta))))
         try channel.writeInbound(ByteBuffer(bytes: frameBytes(.ping(3))))
         #expect(try channel.readInbound(as: Frame.self)?.kind == .ping)
         #expect(try channel.finish().isClean)

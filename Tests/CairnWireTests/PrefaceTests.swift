@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import CairnWire
+import CairnWire
 
 private func prefaceBytes(_ preface: Preface) -> [UInt8] {
     var buffer = ByteBufferAllocator().buffer(capacity: 8)

@@ -2,7 +2,7 @@ import CairnRaft
 import NIOCore
 import Testing
 
-@testable import CairnWire
+import CairnWire
 
 /// Expects `body` to throw a ``WireError`` with `code`.
 func expectWireError(
@@ -96,4 +96,29 @@ func formatHex(_ bytes: [UInt8]) -> String {
             return digits.count == 1 ? "0" + digits : digits
         }.joined(separator: " ")
     }.joined(separator: "\n")
+}
+
+/// Read metadata for tests that need one: a leader's answer at index 12.
+let sampleReadMeta = ReadMeta(index: 12, knownLeader: true, lastContactMilliseconds: 0)
+
+/// The encoding of a `string` field.
+func stringField(_ value: String) -> [UInt8] { be(UInt32(value.utf8.count)) + Array(value.utf8) }
+
+/// The encoding of a `readMeta`.
+func readMetaBytes(_ meta: ReadMeta) -> [UInt8] {
+    be(meta.index) + [meta.knownLeader ? 1 : 0] + be(meta.lastContactMilliseconds)
+}
+
+extension ByteBuffer {
+    /// Decodes the readable bytes as a client request without moving this buffer's reader index.
+    func getClientRequest() throws -> ClientRequest {
+        var copy = self
+        return try copy.readClientRequest()
+    }
+
+    /// Decodes the readable bytes as a client response without moving this buffer's reader index.
+    func getClientResponse() throws -> ClientResponse {
+        var copy = self
+        return try copy.readClientResponse()
+    }
 }
