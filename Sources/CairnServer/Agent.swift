@@ -69,12 +69,14 @@ public final class Agent: @unchecked Sendable {
                               clientAddress: configuration.clientAddress, bootstrapExpect: UInt32(configuration.bootstrapExpect),
                               hasState: hasState)
         transport = PeerTransport(group: group, listenerTLS: peerListenerTLS, dialerTLS: peerDialerTLS, hello: hello, logger: logger)
-        clients = ClientListener(group: group, tls: clientTLS, logger: logger) { [state] request, reply in
-            guard let loop = state.loop else {
-                reply(.error(.noLeader, message: "this server has not joined a cluster yet"))
-                return
+        clients = ClientListener(group: group, tls: clientTLS, logger: logger) { [state] input in
+            if let loop = state.loop { return loop.submit(input) }
+            let message = "this server has not joined a cluster yet"
+            switch input {
+            case .client(_, let reply): reply(.error(.noLeader, message: message))
+            case .watch(_, _, let streamID, let sink): sink.end(streamID: streamID, code: .noLeader, message: message)
+            default: break
             }
-            loop.submit(.client(request, reply: reply))
         }
         transport.attach(
             onMessage: { [state] message in state.loop?.submit(.peerMessage(message)) },
@@ -149,7 +151,7 @@ public final class Agent: @unchecked Sendable {
         options.snapshotEvery = configuration.snapshotEvery
         let own = ServerAddress(name: configuration.nodeName, peerAddress: configuration.bindAddress, clientAddress: configuration.clientAddress)
         let loop = try ConsensusLoop(configuration: raftConfig, dataDirectory: configuration.dataDirectory, bootstrapVoters: bootstrapVoters,
-                                     self: own, peers: transport, options: options, logger: logger)
+                                     self: own, peers: transport, prober: HealthProber(group: group), options: options, logger: logger)
         let started: Bool = state.withLock { s in
             guard s.loop == nil else { return false }
             s.loop = loop

@@ -9,13 +9,14 @@ public final class ClientListener: @unchecked Sendable {
     private let group: any EventLoopGroup
     private let tls: MutualTLSContext
     private let logger: Logger
-    private let submit: @Sendable (ClientRequest, @escaping @Sendable (ClientResponse) -> Void) -> Void
+    private let submit: @Sendable (ConsensusLoop.Input) -> Void
     private var channel: (any Channel)?
 
-    /// Creates the listener; `submit` hands each request to the server and must eventually call
-    /// the reply closure exactly once.
+    /// Creates the listener; `submit` hands each request (`.client`) and each watch change
+    /// (`.watch`, `.unwatch`, `.connectionClosed`) to the server, which must eventually call a
+    /// request's reply closure exactly once.
     public init(group: any EventLoopGroup, tls: MutualTLSContext, logger: Logger,
-                submit: @escaping @Sendable (ClientRequest, @escaping @Sendable (ClientResponse) -> Void) -> Void) {
+                submit: @escaping @Sendable (ConsensusLoop.Input) -> Void) {
         self.group = group
         self.tls = tls
         self.logger = logger
@@ -48,17 +49,31 @@ public final class ClientListener: @unchecked Sendable {
 }
 
 /// One client connection: decodes requests and writes responses as the server answers them,
-/// in whatever order they complete.
+/// in whatever order they complete. Watches on the connection share one ``WatchStreamWriter``,
+/// created with the first watch.
 final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Frame
     typealias OutboundOut = WireMessage
 
-    private let submit: @Sendable (ClientRequest, @escaping @Sendable (ClientResponse) -> Void) -> Void
+    private let submit: @Sendable (ConsensusLoop.Input) -> Void
     private let logger: Logger
+    private var watchWriter: WatchStreamWriter?
 
-    init(submit: @escaping @Sendable (ClientRequest, @escaping @Sendable (ClientResponse) -> Void) -> Void, logger: Logger) {
+    init(submit: @escaping @Sendable (ConsensusLoop.Input) -> Void, logger: Logger) {
         self.submit = submit
         self.logger = logger
+    }
+
+    private func writer(for channel: any Channel) -> WatchStreamWriter {
+        if let watchWriter { return watchWriter }
+        let submit = submit
+        let box = WeakSinkBox()
+        let writer = WatchStreamWriter(channel: channel) { streamID in
+            if let sink = box.sink { submit(.unwatch(streamID: streamID, sink: sink)) }
+        }
+        box.sink = writer
+        watchWriter = writer
+        return writer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -67,10 +82,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         do {
             let message = try WireMessage(decoding: frame)
             switch message {
-            case .request(let streamID, let request):
-                submit(request) { response in
-                    channel.writeAndFlush(WireMessage.response(streamID: streamID, response), promise: nil)
+            case .request(let streamID, .watch(let target, let fromIndex)):
+                submit(.watch(target, fromIndex: fromIndex, streamID: streamID, sink: writer(for: channel)))
+            case .request(let streamID, .watchCancel(let watched)):
+                if let watchWriter {
+                    watchWriter.forget(streamID: watched)
+                    submit(.unwatch(streamID: watched, sink: watchWriter))
                 }
+                context.writeAndFlush(wrapOutboundOut(.response(streamID: streamID, .applied(index: 0))), promise: nil)
+            case .request(let streamID, let request):
+                submit(.client(request, reply: { response in
+                    channel.writeAndFlush(WireMessage.response(streamID: streamID, response), promise: nil)
+                }))
             case .ping(let value):
                 context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
             case .pong:
@@ -93,7 +116,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        watchWriter?.writabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let watchWriter { submit(.connectionClosed(sink: watchWriter)) }
+        context.fireChannelInactive()
+    }
 }
 
 @available(*, unavailable)
 extension ClientConnectionHandler: Sendable {}
+
+/// Lets a writer's cut callback name the writer without a reference cycle.
+private final class WeakSinkBox: @unchecked Sendable {
+    weak var sink: WatchStreamWriter?
+}

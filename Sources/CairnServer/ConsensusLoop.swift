@@ -1,3 +1,4 @@
+import CairnCatalog
 import CairnKV
 import CairnKernel
 import CairnRaft
@@ -39,12 +40,26 @@ public struct ServerAddress: Sendable, Hashable, Codable {
 /// group commit fall out naturally — while one batch syncs, every request that arrives queues up
 /// and the next turn of the loop proposes them all as one batch, appended and synced once. A
 /// leader's appends leave for the followers before its own sync starts (see ``Ready``).
+///
+/// Each request is first turned into a ``RequestPlan`` (answer now, propose a command, or read
+/// the state) by the module's planner (`ConsensusLoop+KV.swift`, `+Catalog`, `+Sessions`,
+/// `+Operator`); the loop then carries the plan out the same way for every module. Watches are
+/// served by a ``WatchHub`` fed with the changes each applied entry made. The leader also runs
+/// the cluster's clocks: session TTLs and health checks (`ConsensusLoop+Leader.swift`).
 public final class ConsensusLoop: @unchecked Sendable {
     /// Something the loop must handle.
     public enum Input: Sendable {
         case tick
         case peerMessage(Message)
         case client(ClientRequest, reply: @Sendable (ClientResponse) -> Void)
+        /// A watch request from a client connection; events go to `sink`.
+        case watch(WatchTarget, fromIndex: UInt64, streamID: UInt64, sink: any WatchSink)
+        /// A watch ended on the connection side (cancelled by the client, or cut as too slow).
+        case unwatch(streamID: UInt64, sink: any WatchSink)
+        /// A client connection closed: drop its watches.
+        case connectionClosed(sink: any WatchSink)
+        /// A health probe finished (run by the leader).
+        case probeResult(node: String, checkID: String, status: CheckStatus, output: String)
         case learnedAddress(NodeID, ServerAddress)
         /// A server introduced itself; the leader adds fresh servers as learners.
         case peerHello(PeerHello)
@@ -57,6 +72,8 @@ public final class ConsensusLoop: @unchecked Sendable {
         public var snapshotEvery: UInt64 = 8_192
         /// The most commands proposed as one batch.
         public var maxBatch: Int = 4_096
+        /// How many key changes the watch history keeps for resuming watches.
+        public var watchHistory: Int = 100_000
         /// Creates defaults.
         public init() {}
     }
@@ -72,32 +89,57 @@ public final class ConsensusLoop: @unchecked Sendable {
 
     // Owned by the loop thread only.
     /// Raft, the durable log and the modules, driven by the Ready contract.
-    private let replica: RaftReplica<ModuleRouter>
-    private let peers: PeerMessageSink
-    private let options: Options
-    private let logger: Logger
+    let replica: RaftReplica<ModuleRouter>
+    let peers: PeerMessageSink
+    let options: Options
+    let logger: Logger
     private var addresses: [NodeID: ServerAddress]
-    private var pendingWrites: [LogIndex: (term: Term, reply: @Sendable (ClientResponse) -> Void, kind: PendingKind)] = [:]
-    private var pendingReads: [UInt64: (key: String, reply: @Sendable (ClientResponse) -> Void)] = [:]
+    private var pendingWrites: [LogIndex: PendingWrite] = [:]
+    private var pendingReads: [UInt64: PendingRead] = [:]
     private var nextReadID: UInt64 = 1
     private let dataDirectory: String
     private var joinCandidates: Set<NodeID> = []
     private var ticks: UInt64 = 0
+    /// When this server last heard from the leader it follows (for stale reads' metadata).
+    private var lastLeaderContact = ContinuousClock.now
+    /// The watches of every client connected to this server.
+    let watches: WatchHub
+    /// The leader's clocks: session TTLs and health checks. Reset on every gain of leadership.
+    var leaderDuties: LeaderDuties
+    /// Where health probes run.
+    let prober: HealthProber?
+    /// The start of the loop's monotonic clock.
+    let epoch = ContinuousClock.now
 
-    private enum PendingKind { case put, delete, removePeer }
+    /// A write waiting for its entry to commit and apply.
+    struct PendingWrite {
+        var term: Term
+        var reply: (@Sendable (ClientResponse) -> Void)?
+        var complete: ([UInt8], LogIndex) -> ClientResponse
+    }
+
+    /// A linearizable read waiting for ReadIndex to confirm the leadership.
+    struct PendingRead {
+        var reply: @Sendable (ClientResponse) -> Void
+        var query: (ServerState) -> ClientResponse
+    }
 
     /// The Raft node, for reading its state (changes go through `replica`).
-    private var raft: RaftNode { replica.raft }
+    var raft: RaftNode { replica.raft }
 
     /// The id of this server.
     public let id: NodeID
+    /// This server's node name (the node of services and sessions registered without one).
+    public let nodeName: String
 
     /// Opens the server's state in `dataDirectory` (Raft log in `raft/`) and prepares the loop;
     /// ``start()`` runs it. `bootstrapVoters` founds a new cluster when there is no state yet.
+    /// `prober` runs health checks while this server leads (nil: none run).
     public init(configuration: RaftConfiguration, dataDirectory: String, bootstrapVoters: Set<NodeID>?,
-                self address: ServerAddress, peers: PeerMessageSink, options: Options = Options(), logger: Logger) throws {
+                self address: ServerAddress, peers: PeerMessageSink, prober: HealthProber? = nil,
+                options: Options = Options(), logger: Logger) throws {
         replica = try RaftReplica(configuration: configuration, directory: dataDirectory + "/raft", bootstrapVoters: bootstrapVoters) {
-            ModuleRouter(modules: [KVStore()])
+            ModuleRouter(modules: [KVStore(), CatalogStore()])
         }
         if replica.truncatedBytes > 0 {
             logger.warning("cut a torn final log record of \(replica.truncatedBytes) bytes (never acknowledged)")
@@ -106,10 +148,14 @@ public final class ConsensusLoop: @unchecked Sendable {
             logger.info("bootstrapped a new cluster with voters \(voters.sorted())")
         }
         self.id = configuration.id
+        self.nodeName = address.name
         self.peers = peers
+        self.prober = prober
         self.options = options
         self.logger = logger
         self.dataDirectory = dataDirectory
+        self.watches = WatchHub(floor: replica.stateMachine.appliedIndex, historyLimit: options.watchHistory)
+        self.leaderDuties = LeaderDuties()
         var book = AddressBook.load(dataDirectory: dataDirectory)
         book[configuration.id] = address
         self.addresses = book
@@ -185,6 +231,7 @@ public final class ConsensusLoop: @unchecked Sendable {
             if stop && ((pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline) { break }
         }
         failAllPending(.shuttingDown, "the server is shutting down")
+        watches.endAll(code: .shuttingDown, message: "the server is shutting down; resume the watch on another server")
         do { try replica.close() } catch { logger.error("closing the log: \(error)") }
         finished.lock()
         isFinished = true
@@ -192,17 +239,21 @@ public final class ConsensusLoop: @unchecked Sendable {
         finished.unlock()
     }
 
+    /// Commands gathered during one turn of the loop, proposed as one batch.
+    private var batchCommands: [[UInt8]] = []
+    private var batchPending: [PendingWrite] = []
+    private var batchReads: [UInt64] = []
+
     private func process(_ inputs: [Input]) throws {
-        var commands: [[UInt8]] = []
-        var replies: [(@Sendable (ClientResponse) -> Void, PendingKind)] = []
-        var readIDs: [UInt64] = []
         for input in inputs {
             switch input {
             case .tick:
                 replica.tick()
                 ticks &+= 1
                 if ticks % 10 == 0 { addJoinCandidates() }
+                if raft.role == .leader { runLeaderDuties() }
             case .peerMessage(let m):
+                if m.from == raft.leader { lastLeaderContact = .now }
                 replica.step(m)
             case .learnedAddress(let peer, let address):
                 if addresses[peer] != address {
@@ -214,77 +265,81 @@ public final class ConsensusLoop: @unchecked Sendable {
             case .peerHello(let hello):
                 if !hello.hasState { joinCandidates.insert(hello.id) }
                 addJoinCandidates()
+            case .watch(_, _, let streamID, let sink) where draining:
+                sink.end(streamID: streamID, code: .shuttingDown, message: "the server is shutting down; resume the watch on another server")
+            case .watch(let target, let fromIndex, let streamID, let sink):
+                watches.watch(target, fromIndex: fromIndex, streamID: streamID, sink: sink, state: state)
+            case .unwatch(let streamID, let sink):
+                watches.cancel(streamID: streamID, sink: sink)
+            case .connectionClosed(let sink):
+                watches.removeAll(sink: sink)
+            case .probeResult(let node, let checkID, let status, let output):
+                probeFinished(node: node, checkID: checkID, status: status, output: output)
             case .client(_, let reply) where draining:
                 reply(.error(.shuttingDown, message: "the server is shutting down; retry on another server"))
             case .client(let request, let reply):
-                switch request {
-                case .kvGet(let key, let consistency):
-                    if consistency == .stale {
-                        reply(.kvGet(kv.get(key), readMeta()))
-                    } else if raft.role != .leader {
-                        reply(notLeader())
-                    } else {
-                        let readID = nextReadID
-                        nextReadID += 1
-                        pendingReads[readID] = (key, reply)
-                        readIDs.append(readID)
-                    }
-                case .kvPut(let key, let value, let flags, let cas):
-                    if let problem = KVStore.validate(key: key, value: value) {
-                        reply(.error(problem.contains("value") ? .valueTooLarge : .invalidKey, message: problem))
-                    } else if raft.role != .leader {
-                        reply(notLeader())
-                    } else {
-                        commands.append(KVCommand.put(key: key, value: value, flags: flags, cas: cas).encoded())
-                        replies.append((reply, .put))
-                    }
-                case .kvDelete(let key, let cas):
-                    if let problem = KVStore.validate(key: key) {
-                        reply(.error(.invalidKey, message: problem))
-                    } else if raft.role != .leader {
-                        reply(notLeader())
-                    } else {
-                        commands.append(KVCommand.delete(key: key, cas: cas).encoded())
-                        replies.append((reply, .delete))
-                    }
-                case .members:
-                    // The leader knows every server's log position: send the client there when it
-                    // is reachable; otherwise (no leader, or cut off from it) answer from here.
-                    if raft.role != .leader && raft.leader != .none && peers.isReachable(raft.leader) {
-                        reply(notLeader())
-                    } else {
-                        reply(.members(members()))
-                    }
-                case .removePeer(let peer):
-                    switch replica.withRaft({ $0.proposeMembershipChange(.remove(peer)) }) {
-                    case .accepted(let index, _, let term):
-                        pendingWrites[index] = (term, reply, .removePeer)
-                    case .notLeader:
-                        reply(notLeader())
-                    case .invalidMembershipChange:
-                        reply(.error(.refused, message: "node \(peer) is not a member, or is the last voter"))
-                    case .membershipChangePending:
-                        reply(.error(.refused, message: "another membership change is in progress; retry shortly"))
-                    case .transferInProgress:
-                        reply(.error(.refused, message: "a leadership transfer is in progress; retry shortly"))
-                    default:
-                        reply(.error(.refused, message: "the change was refused"))
-                    }
-                default:
-                    reply(.error(.unknownOperation, message: "not served yet"))
-                }
+                carryOut(plan(request), reply: reply)
             }
-            if commands.count >= options.maxBatch {
-                propose(commands, replies)
-                commands.removeAll()
-                replies.removeAll()
-            }
+            if batchCommands.count >= options.maxBatch { flushProposals() }
         }
-        if !commands.isEmpty { propose(commands, replies) }
-        if !readIDs.isEmpty {
+        flushProposals()
+        if !batchReads.isEmpty {
+            let readIDs = batchReads
+            batchReads.removeAll()
             if case .notLeader = replica.withRaft({ $0.readIndex(batch: readIDs) }) {
                 for readID in readIDs { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
             }
+        }
+    }
+
+    /// Carries out what the planner decided for one request.
+    private func carryOut(_ plan: RequestPlan, reply: @escaping @Sendable (ClientResponse) -> Void) {
+        switch plan {
+        case .answer(let response):
+            reply(response)
+        case .propose(let command, let complete):
+            guard raft.role == .leader else { return reply(notLeader()) }
+            batchCommands.append(command)
+            batchPending.append(PendingWrite(term: raft.term, reply: reply, complete: complete))
+        case .read(.stale, let query):
+            reply(query(state))
+        case .read(.linearizable, let query):
+            guard raft.role == .leader else { return reply(notLeader()) }
+            let readID = nextReadID
+            nextReadID += 1
+            pendingReads[readID] = PendingRead(reply: reply, query: query)
+            batchReads.append(readID)
+        case .accepted(let index, let term, let complete):
+            pendingWrites[index] = PendingWrite(term: term, reply: reply, complete: complete)
+        }
+    }
+
+    /// Proposes a command of the leader's own (a session expiry, a health status change); its
+    /// outcome is visible in the state once applied.
+    func proposeInternal(_ command: [UInt8]) {
+        guard raft.role == .leader else { return }
+        batchCommands.append(command)
+        batchPending.append(PendingWrite(term: raft.term, reply: nil, complete: { _, index in .applied(index: index) }))
+    }
+
+    private func flushProposals() {
+        guard !batchCommands.isEmpty else { return }
+        let commands = batchCommands
+        let pending = batchPending
+        batchCommands.removeAll(keepingCapacity: true)
+        batchPending.removeAll(keepingCapacity: true)
+        switch replica.propose(commands) {
+        case .accepted(let first, _, let term):
+            for (offset, var write) in pending.enumerated() {
+                write.term = term
+                pendingWrites[first + LogIndex(offset)] = write
+            }
+        case .notLeader:
+            for write in pending { write.reply?(notLeader()) }
+        case .transferInProgress:
+            for write in pending { write.reply?(.error(.noLeader, message: "leadership is being transferred; retry")) }
+        default:
+            for write in pending { write.reply?(.error(.internalError, message: "the proposal was not accepted")) }
         }
     }
 
@@ -298,38 +353,52 @@ public final class ConsensusLoop: @unchecked Sendable {
         }
     }
 
-    private func propose(_ commands: [[UInt8]], _ replies: [(@Sendable (ClientResponse) -> Void, PendingKind)]) {
-        switch replica.propose(commands) {
-        case .accepted(let first, _, let term):
-            for (offset, pending) in replies.enumerated() {
-                pendingWrites[first + LogIndex(offset)] = (term, pending.0, pending.1)
-            }
-        case .notLeader:
-            for (reply, _) in replies { reply(notLeader()) }
-        case .transferInProgress:
-            for (reply, _) in replies { reply(.error(.noLeader, message: "leadership is being transferred; retry")) }
-        default:
-            for (reply, _) in replies { reply(.error(.internalError, message: "the proposal was not accepted")) }
-        }
-    }
-
     private func driveReady() throws {
         let out = try replica.advance(send: peers.send)
         if let soft = out.softState {
             logger.info("raft: \(soft.role.rawValue) in term \(soft.term), leader \(soft.leader == .none ? "unknown" : String(soft.leader))")
+            if soft.role == .leader { becameLeader() }
         }
         if let snapshot = out.installedSnapshot {
             for index in pendingWrites.keys where index <= snapshot.index {
-                pendingWrites.removeValue(forKey: index)?.reply(.error(.timeout, message: "the outcome of the write is unknown (the log was replaced by a snapshot); read the key to find out"))
+                pendingWrites.removeValue(forKey: index)?.reply?(.error(.timeout, message: "the outcome of the write is unknown (the log was replaced by a snapshot); read the key to find out"))
             }
+            watches.reset(floor: snapshot.index)
+            _ = takeChanges()
         }
-        for (entry, result) in out.applied { complete(entry, result) }
+        var restored = false
+        for (entry, result) in out.applied {
+            if entry.kind == .normal, entry.data.first == ModuleRouter.restoreTag, result == ModuleRouter.restoreAppliedResult {
+                restored = true
+            }
+            complete(entry, result)
+        }
+        if !out.applied.isEmpty {
+            let changes = takeChanges()
+            if restored {
+                logger.notice("the state was replaced by a snapshot restore at index \(replica.stateMachine.appliedIndex)")
+                watches.reset(floor: replica.stateMachine.appliedIndex)
+            } else if !changes.isEmpty {
+                watches.publish(changes, state: state)
+            }
+            if raft.role == .leader { observeApplied(changes, restored: restored) }
+        }
         for readID in out.droppedReads { pendingReads.removeValue(forKey: readID)?.reply(notLeader()) }
         if !out.reads.isEmpty {
-            let kv = self.kv
+            let view = state
             for read in out.reads {
-                if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(.kvGet(kv.get(pending.key), readMeta())) }
+                if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(pending.query(view)) }
             }
+        }
+    }
+
+    /// The changes every module recorded for watchers since the last call, in index order.
+    private func takeChanges() -> [StateChange] {
+        replica.withStateMachine { router in
+            var changes = router.withModule(tagged: KVStore.moduleTag, as: KVStore.self) { $0.takeChanges() } ?? []
+            changes += router.withModule(tagged: CatalogStore.moduleTag, as: CatalogStore.self) { $0.takeChanges() } ?? []
+            if changes.count > 1 { changes.sort { $0.index < $1.index } }
+            return changes
         }
     }
 
@@ -337,14 +406,10 @@ public final class ConsensusLoop: @unchecked Sendable {
     private func complete(_ entry: Entry, _ result: [UInt8]) {
         guard let pending = pendingWrites.removeValue(forKey: entry.index) else { return }
         guard pending.term == entry.term else {
-            pending.reply(.error(.noLeader, message: "leadership changed before the write committed; it was not applied"))
+            pending.reply?(.error(.noLeader, message: "leadership changed before the write committed; it was not applied"))
             return
         }
-        switch pending.kind {
-        case .put: pending.reply(.kvPut(succeeded: result.first == KVResult.applied.rawValue, index: entry.index))
-        case .delete: pending.reply(.kvDelete(succeeded: result.first == KVResult.applied.rawValue, index: entry.index))
-        case .removePeer: pending.reply(.peerRemoved(index: entry.index))
-        }
+        pending.reply?(pending.complete(result, entry.index))
     }
 
     private func maybeSnapshot() throws {
@@ -355,7 +420,7 @@ public final class ConsensusLoop: @unchecked Sendable {
     }
 
     private func failAllPending(_ code: ClientErrorCode, _ message: String) {
-        for (_, pending) in pendingWrites { pending.reply(.error(code, message: message)) }
+        for (_, pending) in pendingWrites { pending.reply?(.error(code, message: message)) }
         pendingWrites.removeAll()
         for (_, pending) in pendingReads { pending.reply(.error(code, message: message)) }
         pendingReads.removeAll()
@@ -363,21 +428,34 @@ public final class ConsensusLoop: @unchecked Sendable {
 
     // MARK: - Views
 
-    private var kv: KVStore {
-        replica.stateMachine.module(tagged: KVStore.moduleTag) as! KVStore
+    /// The replicated state as the planners' queries see it.
+    var state: ServerState {
+        let router = replica.stateMachine
+        return ServerState(kv: router.module(tagged: KVStore.moduleTag, as: KVStore.self) ?? KVStore(),
+                           catalog: router.module(tagged: CatalogStore.moduleTag, as: CatalogStore.self) ?? CatalogStore(),
+                           meta: readMeta())
     }
 
-    private func readMeta() -> ReadMeta {
-        ReadMeta(index: replica.stateMachine.appliedIndex, knownLeader: raft.leader != .none, lastContactMilliseconds: 0)
+    /// How fresh this server's state is.
+    func readMeta() -> ReadMeta {
+        let leader = raft.leader
+        let contact: UInt64
+        if raft.role == .leader {
+            contact = 0
+        } else {
+            let elapsed = ContinuousClock.now - lastLeaderContact
+            contact = UInt64(max(0, elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        }
+        return ReadMeta(index: replica.stateMachine.appliedIndex, knownLeader: leader != .none, lastContactMilliseconds: contact)
     }
 
-    private func notLeader() -> ClientResponse {
+    func notLeader() -> ClientResponse {
         let leader = raft.leader
         if leader == .none { return .notLeader(leaderID: .none, leaderAddress: "") }
         return .notLeader(leaderID: leader, leaderAddress: addresses[leader]?.clientAddress ?? "")
     }
 
-    private func members() -> [MemberInfo] {
+    func members() -> [MemberInfo] {
         let status = raft.status
         var out: [MemberInfo] = []
         for member in status.membership.members.sorted() {
@@ -397,9 +475,43 @@ public final class ConsensusLoop: @unchecked Sendable {
         return out
     }
 
+    /// Whether the members request should go to the leader instead of being answered here.
+    func shouldRedirectMembers() -> Bool {
+        raft.role != .leader && raft.leader != .none && peers.isReachable(raft.leader)
+    }
+
+    /// Milliseconds on the loop's monotonic clock (for the leader's timers).
+    var monotonicMilliseconds: UInt64 {
+        let elapsed = ContinuousClock.now - epoch
+        return UInt64(max(0, elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+    }
+
+    /// Milliseconds since the Unix epoch on this server's wall clock (carried in commands whose
+    /// rules involve time, like lock-delay, so that every replica applies them alike).
+    var wallMilliseconds: UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
+
     /// Runs `body` on the loop thread with the Raft node's status (for tests and operators).
     public func status(_ body: @escaping @Sendable (RaftStatus) -> Void) {
         submit(.run { loop in body(loop.raft.status) })
     }
+}
 
+/// How the loop serves one request (decided by a module's planner, carried out by the loop).
+enum RequestPlan {
+    /// Answer at once.
+    case answer(ClientResponse)
+    /// Propose `command` (leader only); when its entry applies, `complete` turns the module's
+    /// result bytes and the entry's index into the answer.
+    case propose([UInt8], complete: ([UInt8], LogIndex) -> ClientResponse)
+    /// Read the state: at once (stale), or after the leader confirms its leadership.
+    case read(ReadConsistency, (ServerState) -> ClientResponse)
+    /// The planner already proposed (a membership change) at `index` in `term`.
+    case accepted(index: LogIndex, term: Term, complete: ([UInt8], LogIndex) -> ClientResponse)
+}
+
+/// The replicated state as of one moment on the loop thread, with its freshness.
+struct ServerState {
+    var kv: KVStore
+    var catalog: CatalogStore
+    var meta: ReadMeta
 }
