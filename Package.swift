@@ -101,7 +101,9 @@ let package = Package(
         .testTarget(name: "CairnBenchTests", dependencies: ["CairnBench"]),
         .testTarget(name: "CairnIntegrationTests", dependencies: [
             "CairnClient", "CairnTLS", "CairnWire", "cairn",
-        ]),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ] + nio),
         .testTarget(name: "CairnTLSTests", dependencies: ["CairnTLS", "CairnCLI"] + nio),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The `cairn` command: agent, certificates, KV, membership and operator subcommands.
+/// The `cairn` command: agent, certificates, KV, catalog, sessions, locks, watches, snapshots,
+/// membership and operator subcommands.
 public struct Cairn: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cairn",
@@ -9,7 +10,10 @@ public struct Cairn: AsyncParsableCommand {
     )
 
     /// Every subcommand, in the order `cairn --help` lists them.
-    static var subcommandList: [any ParsableCommand.Type] { [AgentCommand.self, BenchCommand.self, KVCommand.self, MembersCommand.self, OperatorCommand.self, TLSCommand.self] }
+    static var subcommandList: [any ParsableCommand.Type] { [
+        AgentCommand.self, BenchCommand.self, CatalogCommand.self, KVCommand.self, LockCommand.self, MembersCommand.self,
+        OperatorCommand.self, ServicesCommand.self, SessionCommand.self, SnapshotCommand.self, TLSCommand.self, WatchCommand.self,
+    ] }
 
     public init() {}
 }

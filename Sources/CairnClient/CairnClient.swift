@@ -8,33 +8,65 @@ import NIOPosix
 
 /// The Swift client library for a Cairn cluster.
 ///
-/// It keeps one mutual-TLS connection open (to the leader once it knows it), pipelines any number
-/// of concurrent requests over it, follows "not leader" answers to the leader, and fails over to
-/// another server when one dies. It retries only what is safe: reads, requests refused before
-/// being applied (not leader, no leader) and requests that could not be sent at all. A write whose
+/// It keeps one mutual-TLS connection open for requests (to the leader once it knows it),
+/// pipelines any number of concurrent requests over it, follows "not leader" answers to the
+/// leader, and fails over to another server when one dies. It retries only what is safe: reads,
+/// writes that leave the same state when applied twice (registering a service, renewing a
+/// session, acquiring a lock for the same session…), requests refused before being applied (not
+/// leader, no leader) and requests that could not be sent at all. Any other write whose
 /// connection dropped after it was sent fails with ``CairnClientError/Code/outcomeUnknown``.
+///
+/// Watches (``watch(_:fromIndex:options:)``) share a second connection, to any server: they do
+/// not need the leader, and a server that cuts them does not disturb the requests.
+///
+/// The API is grouped by module: KV (`get`, `put`, `list`, `acquire`, `transaction`…), catalog
+/// (`register`, `service`, `updateCheck`…), sessions (`createSession`, ``SessionKeeper``),
+/// watches, locks (``CairnLock``, ``LeaderElection``) and snapshots.
 ///
 /// ```swift
 /// let client = try CairnClient(configuration: .fromEnvironment()!)
 /// try await client.put("config/db/url", value: Array("postgres://db".utf8))
 /// let entry = try await client.get("config/db/url")
+/// await client.close()
 /// ```
 public final class CairnClient: Sendable {
+    /// How the client reaches the cluster.
     public let configuration: ClientConfiguration
     private let group: MultiThreadedEventLoopGroup
     private let tls: MutualTLSContext
     private let logger: Logger
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
+
+    /// Which of the client's two connections a request travels on.
+    enum Lane: Sendable {
+        /// Requests: prefers the leader, follows `notLeader` answers.
+        case requests
+        /// Watch streams: any server.
+        case watches
+    }
+
+    /// One lane's connection and where it dials next.
+    private struct Slot {
+        var connection: ClientConnection?
+        var preferred: String?
+        var next: Int
+    }
 
     private struct State {
-        var connection: ClientConnection?
-        var connecting: Task<ClientConnection, any Error>?
-        var preferred: String?
-        var next = 0
+        var requests: Slot
+        var watches: Slot
         var closed = false
+
+        subscript(lane: Lane) -> Slot {
+            get { lane == .requests ? requests : watches }
+            set { if lane == .requests { requests = newValue } else { watches = newValue } }
+        }
     }
 
     /// Loads the TLS files and prepares the client; connects lazily on the first request.
+    ///
+    /// - Throws: ``CairnClientError`` `unreachable` when no address is configured, `tls` when the
+    ///   certificate files cannot be used.
     public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "cairn.client")) throws {
         guard !configuration.addresses.isEmpty else { throw CairnClientError(.unreachable, "no server address given (CAIRN_ADDR / --addr)") }
         do {
@@ -46,35 +78,10 @@ public final class CairnClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    }
-
-    // MARK: - KV
-
-    /// The entry for `key`, or nil when it does not exist. Linearizable unless `consistency` is `.stale`.
-    public func get(_ key: String, consistency: ReadConsistency = .linearizable) async throws -> KVEntry? {
-        guard case .kvGet(let entry, _) = try await perform(.kvGet(key: key, consistency: consistency), idempotent: true) else {
-            throw unexpected()
-        }
-        return entry
-    }
-
-    /// Writes `key`. With `cas`, only if its modify index equals `cas` (0: only if absent).
-    /// Returns whether it applied and the Raft index of the write.
-    @discardableResult
-    public func put(_ key: String, value: [UInt8], flags: UInt64 = 0, cas: UInt64? = nil) async throws -> (succeeded: Bool, index: UInt64) {
-        guard case .kvPut(let ok, let index) = try await perform(.kvPut(key: key, value: value, flags: flags, cas: cas), idempotent: false) else {
-            throw unexpected()
-        }
-        return (ok, index)
-    }
-
-    /// Deletes `key`. With `cas`, only if its modify index equals `cas`.
-    @discardableResult
-    public func delete(_ key: String, cas: UInt64? = nil) async throws -> (succeeded: Bool, index: UInt64) {
-        guard case .kvDelete(let ok, let index) = try await perform(.kvDelete(key: key, cas: cas), idempotent: false) else {
-            throw unexpected()
-        }
-        return (ok, index)
+        // Watches start on a different server than requests when there are several: they spread
+        // the streaming load away from the leader.
+        let watchStart = configuration.addresses.count > 1 ? 1 : 0
+        self.state = NIOLockedValueBox(State(requests: Slot(next: 0), watches: Slot(next: watchStart)))
     }
 
     // MARK: - Operator
@@ -93,24 +100,34 @@ public final class CairnClient: Sendable {
         return index
     }
 
-    /// Closes the connection and the client's threads.
+    /// Closes the connections and the client's threads. Requests in flight fail; watches end
+    /// with ``CairnClientError/Code/closed``.
     public func close() async {
-        let connection = state.withLockedValue { s -> ClientConnection? in
+        let connections = state.withLockedValue { s -> [ClientConnection] in
             s.closed = true
-            defer { s.connection = nil }
-            return s.connection
+            defer {
+                s.requests.connection = nil
+                s.watches.connection = nil
+            }
+            return [s.requests.connection, s.watches.connection].compactMap { $0 }
         }
-        connection?.close()
+        for connection in connections { connection.close() }
         try? await group.shutdownGracefully()
     }
 
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
+
     // MARK: - Requests
 
-    private func unexpected() -> CairnClientError {
+    func unexpected() -> CairnClientError {
         CairnClientError(.protocolViolation, "the server answered with a response of the wrong kind")
     }
 
     /// Sends `request`, following leaders and failing over; returns the first final answer.
+    ///
+    /// `idempotent` says whether sending the request twice leaves the same state as sending it
+    /// once: only then is it sent again after its connection dropped with the request in flight.
     func perform(_ request: ClientRequest, idempotent: Bool) async throws -> ClientResponse {
         let deadline = ContinuousClock.now + configuration.requestTimeout
         var lastError: CairnClientError? = nil
@@ -125,43 +142,42 @@ public final class CairnClient: Sendable {
             }
             let connection: ClientConnection
             do {
-                connection = try await currentConnection(timeout: remaining)
+                connection = try await currentConnection(.requests, timeout: remaining)
             } catch let error as CairnClientError {
                 lastError = error
                 if error.code == .tls || error.code == .closed { throw error }
-                rotate()
+                rotate(.requests)
                 continue
             }
             let response: ClientResponse
             do {
-                let ms = max(1, Int64(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-                response = try await connection.send(request, timeout: .milliseconds(ms)).get()
+                response = try await connection.send(request, timeout: .milliseconds(Self.milliseconds(remaining))).get()
             } catch let error as CairnClientError {
-                drop(connection)
+                drop(connection, .requests)
                 if error.code == .outcomeUnknown && !idempotent { throw error }
                 if error.code == .timeout { throw error }
                 lastError = error
-                rotate()
+                rotate(.requests)
                 continue
             }
             switch response {
             case .notLeader(_, let leaderAddress):
                 lastError = CairnClientError(.unreachable, "\(connection.address) is not the leader")
                 if !leaderAddress.isEmpty && leaderAddress != connection.address {
-                    state.withLockedValue { $0.preferred = leaderAddress }
-                    drop(connection)
+                    state.withLockedValue { $0.requests.preferred = leaderAddress }
+                    drop(connection, .requests)
                 } else {
-                    drop(connection)
-                    rotate()
+                    drop(connection, .requests)
+                    rotate(.requests)
                 }
                 continue
             case .error(let code, let message) where code == .noLeader || code == .shuttingDown:
-                lastError = CairnClientError(.server, "\(connection.address): \(message)")
-                drop(connection)
-                rotate()
+                lastError = CairnClientError(.server, "\(connection.address): \(message)", serverCode: code)
+                drop(connection, .requests)
+                rotate(.requests)
                 continue
             case .error(let code, let message):
-                throw CairnClientError(.server, "\(code): \(message)")
+                throw CairnClientError(.server, "\(code): \(message)", serverCode: code)
             default:
                 return response
             }
@@ -172,37 +188,46 @@ public final class CairnClient: Sendable {
         throw lastError ?? CairnClientError(.unreachable, "no server answered")
     }
 
-    private func rotate() {
+    /// Whole milliseconds in `duration`, at least 1.
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Makes `lane` dial the next configured address the next time it connects.
+    func rotate(_ lane: Lane) {
         state.withLockedValue { s in
-            s.preferred = nil
-            s.next += 1
+            s[lane].preferred = nil
+            s[lane].next += 1
         }
     }
 
-    private func drop(_ connection: ClientConnection) {
+    /// Closes `connection` and forgets it if it is still `lane`'s connection.
+    func drop(_ connection: ClientConnection, _ lane: Lane) {
         state.withLockedValue { s in
-            if s.connection === connection { s.connection = nil }
+            if s[lane].connection === connection { s[lane].connection = nil }
         }
         connection.close()
     }
 
-    private func currentConnection(timeout: Duration) async throws -> ClientConnection {
+    /// `lane`'s open connection, or a new one to the address it dials next.
+    func currentConnection(_ lane: Lane, timeout: Duration) async throws -> ClientConnection {
         let (existing, address, closed): (ClientConnection?, String, Bool) = state.withLockedValue { s in
-            if let c = s.connection, c.isActive { return (c, c.address, s.closed) }
-            let address = s.preferred ?? configuration.addresses[s.next % configuration.addresses.count]
+            if let c = s[lane].connection, c.isActive { return (c, c.address, s.closed) }
+            let address = s[lane].preferred ?? configuration.addresses[s[lane].next % configuration.addresses.count]
             return (nil, address, s.closed)
         }
         if closed { throw CairnClientError(.closed, "the client is closed") }
         if let existing { return existing }
-        let ms = max(1, min(5_000, Int64(timeout.components.seconds * 1000)))
+        let ms = min(5_000, Self.milliseconds(timeout))
         do {
             let connection = try await ClientConnection.connect(to: address, group: group, tls: tls, logger: logger, timeout: .milliseconds(ms))
-            let winner: ClientConnection = state.withLockedValue { s in
-                if let c = s.connection, c.isActive { return c }
-                s.connection = connection
-                return connection
+            let (winner, closedMeanwhile): (ClientConnection, Bool) = state.withLockedValue { s in
+                if let c = s[lane].connection, c.isActive { return (c, s.closed) }
+                if !s.closed { s[lane].connection = connection }
+                return (connection, s.closed)
             }
-            if winner !== connection { connection.close() }
+            if winner !== connection || closedMeanwhile { connection.close() }
+            if closedMeanwhile { throw CairnClientError(.closed, "the client is closed") }
             return winner
         } catch let error as CairnClientError {
             throw error

@@ -38,39 +38,3 @@ public struct ClientConfiguration: Sendable, Hashable {
         return config
     }
 }
-
-/// A failure the client reports. Compare by `code`.
-public struct CairnClientError: Error, Hashable, CustomStringConvertible {
-    /// What kind of failure.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: String
-        public var description: String { raw }
-        /// No server could be reached.
-        public static let unreachable = Code(raw: "unreachable")
-        /// The request did not complete within the request timeout.
-        public static let timeout = Code(raw: "timeout")
-        /// The connection dropped after a write was sent: it may or may not have been applied.
-        public static let outcomeUnknown = Code(raw: "outcomeUnknown")
-        /// The server answered with an error (see `serverCode`).
-        public static let server = Code(raw: "server")
-        /// The client's TLS files are unusable.
-        public static let tls = Code(raw: "tls")
-        /// The server broke the protocol.
-        public static let protocolViolation = Code(raw: "protocolViolation")
-        /// The client was closed.
-        public static let closed = Code(raw: "closed")
-    }
-
-    public var code: Code
-    public var reason: String
-
-    public init(_ code: Code, _ reason: String) {
-        self.code = code
-        self.reason = reason
-    }
-
-    public var description: String { reason }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
-}

@@ -73,9 +73,52 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
+    /// Opens a server stream: sends `request` and routes every response the server sends on its
+    /// stream id into the returned stream, buffering at most `capacity` of them. The stream
+    /// finishes when the server ends it (any response other than a watch event), when the
+    /// buffer overflows (the server stream is then cancelled), when ``ServerStream/cancel()`` is
+    /// called, or when the connection closes; ``ServerStream/end`` then says which.
+    func openStream(_ request: ClientRequest, capacity: Int) async throws -> ServerStream {
+        let handler = handler
+        let channel = channel
+        return try await channel.eventLoop.submit {
+            handler.openStream(request, on: channel, capacity: capacity)
+        }.get()
+    }
+
     func close() {
         channel.close(promise: nil)
     }
+}
+
+/// Why a server stream (``ClientConnection/openStream(_:capacity:)``) finished.
+enum StreamEnd: Sendable, Hashable {
+    /// The server ended it with this response (an error, or something other than an event).
+    case server(ClientResponse)
+    /// The consumer fell `capacity` events behind; the server stream was cancelled.
+    case overflow
+    /// The consumer cancelled it.
+    case cancelled
+    /// The connection closed.
+    case connectionLost(CairnClientError)
+}
+
+/// One server stream of a connection, as its consumer sees it.
+struct ServerStream: Sendable {
+    /// The stream id on its connection.
+    let streamID: UInt64
+    /// The responses, in the order they arrived.
+    let responses: AsyncStream<ClientResponse>
+    /// Set before ``responses`` finishes.
+    let endBox: NIOLockedValueBox<StreamEnd?>
+    /// Cancels the stream (sends `watchCancel` if the server still runs it).
+    let cancelAction: @Sendable () -> Void
+
+    /// Why ``responses`` finished; nil while it runs.
+    var end: StreamEnd? { endBox.withLockedValue { $0 } }
+
+    /// Stops the stream; safe to call more than once, and after it ended.
+    func cancel() { cancelAction() }
 }
 
 /// The client end's application handler: keeps the pending requests of one connection.
@@ -84,6 +127,7 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = WireMessage
 
     private var pending: [UInt64: (promise: EventLoopPromise<ClientResponse>, timeout: Scheduled<Void>)] = [:]
+    private var streams: [UInt64: StreamRoute] = [:]
     private var nextStream: UInt64 = 1
     /// Why the connection failed, when it did (a TLS refusal, an error frame).
     private(set) var failure: CairnClientError?
@@ -108,6 +152,68 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// Where the responses of one server stream go.
+    private struct StreamRoute {
+        let continuation: AsyncStream<ClientResponse>.Continuation
+        let end: NIOLockedValueBox<StreamEnd?>
+    }
+
+    /// Must run on the channel's event loop.
+    func openStream(_ request: ClientRequest, on channel: any Channel, capacity: Int) -> ServerStream {
+        let (responses, continuation) = AsyncStream.makeStream(of: ClientResponse.self, bufferingPolicy: .bufferingOldest(max(1, capacity)))
+        let end = NIOLockedValueBox<StreamEnd?>(nil)
+        guard open else {
+            end.withLockedValue { $0 = .connectionLost(failure ?? CairnClientError(.unreachable, "the connection is closed")) }
+            continuation.finish()
+            return ServerStream(streamID: 0, responses: responses, endBox: end, cancelAction: {})
+        }
+        let stream = nextStream
+        nextStream += 1
+        streams[stream] = StreamRoute(continuation: continuation, end: end)
+        let loop = channel.eventLoop
+        let cancel: @Sendable () -> Void = { [self] in
+            loop.execute { self.closeStream(stream, reason: .cancelled, on: channel) }
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { cancel() }
+        }
+        channel.writeAndFlush(WireMessage.request(streamID: stream, request), promise: nil)
+        return ServerStream(streamID: stream, responses: responses, endBox: end, cancelAction: cancel)
+    }
+
+    /// Ends a stream the server still runs: finishes it for the consumer and asks the server to
+    /// stop (its answer is not awaited). Must run on the event loop.
+    private func closeStream(_ stream: UInt64, reason: StreamEnd, on channel: any Channel) {
+        guard let route = streams.removeValue(forKey: stream) else { return }
+        route.end.withLockedValue { if $0 == nil { $0 = reason } }
+        route.continuation.finish()
+        guard open else { return }
+        let cancelStream = nextStream
+        nextStream += 1
+        channel.writeAndFlush(WireMessage.request(streamID: cancelStream, .watchCancel(streamID: stream)), promise: nil)
+    }
+
+    /// Routes a response that belongs to no pending request to its server stream, if any.
+    private func route(_ response: ClientResponse, stream: UInt64, channel: any Channel) {
+        guard let route = streams[stream] else { return }
+        guard case .watchEvent = response else {
+            streams.removeValue(forKey: stream)
+            route.end.withLockedValue { if $0 == nil { $0 = .server(response) } }
+            route.continuation.finish()
+            return
+        }
+        switch route.continuation.yield(response) {
+        case .enqueued:
+            break
+        case .dropped:
+            closeStream(stream, reason: .overflow, on: channel)
+        case .terminated:
+            closeStream(stream, reason: .cancelled, on: channel)
+        @unknown default:
+            closeStream(stream, reason: .overflow, on: channel)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         do {
@@ -116,6 +222,8 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
                 if let entry = pending.removeValue(forKey: stream) {
                     entry.timeout.cancel()
                     entry.promise.succeed(response)
+                } else {
+                    route(response, stream: stream, channel: context.channel)
                 }
             case .error(_, let payload):
                 failure = CairnClientError(.protocolViolation, "the server closed the connection: \(payload.remoteError)")
@@ -149,6 +257,13 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         for (_, entry) in waiting {
             entry.timeout.cancel()
             entry.promise.fail(CairnClientError(.outcomeUnknown, "the connection to the server was lost with the request in flight"))
+        }
+        let routes = streams
+        streams.removeAll()
+        let lost = failure ?? CairnClientError(.unreachable, "the connection to the server was lost")
+        for (_, route) in routes {
+            route.end.withLockedValue { if $0 == nil { $0 = .connectionLost(lost) } }
+            route.continuation.finish()
         }
         context.fireChannelInactive()
     }

@@ -8,7 +8,12 @@ extension ConsensusLoop {
     func planCatalog(_ request: ClientRequest) -> RequestPlan {
         switch request {
         case .catalogRegister(var registration):
-            if registration.node.isEmpty { registration.node = nodeName }
+            if registration.node.isEmpty {
+                // Registered with this server's own node, as a Consul agent does: the node's
+                // address is the host this server serves clients on.
+                registration.node = nodeName
+                if registration.nodeAddress.isEmpty { registration.nodeAddress = ownHost }
+            }
             if let problem = CatalogStore.validate(registration) { return .answer(.error(problem.code, message: problem.message)) }
             return .propose(CatalogCommand.register(registration).encoded(), complete: Self.catalogAnswer)
         case .catalogDeregister(let node, let serviceID):

@@ -436,6 +436,12 @@ public final class ConsensusLoop: @unchecked Sendable {
                            meta: readMeta())
     }
 
+    /// The host part of this server's client address (its node's address in the catalog).
+    var ownHost: String {
+        guard let address = addresses[id]?.clientAddress, let colon = address.lastIndex(of: ":") else { return "" }
+        return String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    }
+
     /// How fresh this server's state is.
     func readMeta() -> ReadMeta {
         let leader = raft.leader

@@ -26,7 +26,8 @@ struct ConnectionOptions: ParsableArguments {
         return config
     }
 
-    /// Runs `body` with a connected client, turning client errors into one line and exit code 1.
+    /// Runs `body` with a connected client, turning client errors into one line and exit code 1
+    /// (unusable connection settings: exit code 2).
     func withClient<T>(_ body: (CairnClient) async throws -> T) async throws -> T {
         let client: CairnClient
         do {
@@ -41,11 +42,12 @@ struct ConnectionOptions: ParsableArguments {
         } catch let error as CairnClientError {
             await client.close()
             fail(error.reason, code: 1)
+        } catch let error as ValidationError {
+            await client.close()
+            throw error
+        } catch {
+            await client.close()
+            fail("\(error)", code: 1)
         }
     }
-}
-
-func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data("Error! \(message)\n".utf8))
-    exit(code)
 }

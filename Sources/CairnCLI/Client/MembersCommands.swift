@@ -59,13 +59,3 @@ struct RemovePeer: AsyncParsableCommand {
         print("Removed peer with id \"\(id)\" (at index \(index))")
     }
 }
-
-func printTable(_ header: [String], _ rows: [[String]]) {
-    var widths = header.map(\.count)
-    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }.joined()
-    }
-    print(line(header))
-    for row in rows { print(line(row)) }
-}

@@ -73,7 +73,7 @@ public enum CheckStatus: UInt8, Sendable, Hashable, Comparable, CaseIterable, Cu
 }
 
 /// How a health check decides its status. The servers run HTTP and TCP checks themselves; a TTL
-/// check is reported by the service (``ClientRequest/checkUpdate(checkID:status:output:)``) and
+/// check is reported by the service (``ClientRequest/checkUpdate(node:checkID:status:output:)``) and
 /// turns critical when no report arrives within the TTL.
 public enum CheckKind: Sendable, Hashable {
     /// Critical unless reported within `ttlMilliseconds` of the last report.
