@@ -1,6 +1,7 @@
 import CairnTLS
 import CairnWire
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -58,6 +59,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let submit: @Sendable (ConsensusLoop.Input) -> Void
     private let logger: Logger
     private var watchWriter: WatchStreamWriter?
+    private var responses: ResponseOutbox?
+
+    private func outbox(for channel: any Channel) -> ResponseOutbox {
+        if let responses { return responses }
+        let made = ResponseOutbox(channel: channel)
+        responses = made
+        return made
+    }
 
     init(submit: @escaping @Sendable (ConsensusLoop.Input) -> Void, logger: Logger) {
         self.submit = submit
@@ -91,8 +100,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
                 context.writeAndFlush(wrapOutboundOut(.response(streamID: streamID, .applied(index: 0))), promise: nil)
             case .request(let streamID, let request):
+                let outbox = outbox(for: channel)
                 submit(.client(request, reply: { response in
-                    channel.writeAndFlush(WireMessage.response(streamID: streamID, response), promise: nil)
+                    outbox.send(.response(streamID: streamID, response))
                 }))
             case .ping(let value):
                 context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
@@ -130,6 +140,41 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension ClientConnectionHandler: Sendable {}
+
+/// The responses of one connection on their way from the consensus thread to the event loop.
+///
+/// The consensus loop answers a whole batch of requests at once; hopping to the event loop and
+/// flushing once per answer would cost a task and a syscall (and a TLS record) each. Answers are
+/// queued here instead, and one event-loop task writes everything queued and flushes once.
+final class ResponseOutbox: @unchecked Sendable {
+    private let channel: any Channel
+    private let lock = NIOLock()
+    private var queued: [WireMessage] = []
+    private var scheduled = false
+
+    init(channel: any Channel) { self.channel = channel }
+
+    /// Queues `message`; schedules a drain unless one is already scheduled. Any thread.
+    func send(_ message: WireMessage) {
+        let schedule: Bool = lock.withLock {
+            queued.append(message)
+            if scheduled { return false }
+            scheduled = true
+            return true
+        }
+        if schedule { channel.eventLoop.execute { self.drain() } }
+    }
+
+    private func drain() {
+        let batch: [WireMessage] = lock.withLock {
+            scheduled = false
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
+        }
+        for message in batch { channel.write(message, promise: nil) }
+        channel.flush()
+    }
+}
 
 /// Lets a writer's cut callback name the writer without a reference cycle.
 private final class WeakSinkBox: @unchecked Sendable {
