@@ -11,6 +11,9 @@ public enum BenchmarkWorkload: String, Sendable, Hashable, CaseIterable, Codable
     case cas
     /// Linearizable reads with probability `readRatio`, unconditional writes otherwise.
     case mixed
+    /// `watchers` watches on the prefix `bench/` while the clients write unconditionally; the
+    /// latency measured is from each write's acknowledgement to each watcher receiving its event.
+    case watch
 
     /// Whether the keys are written before the measured run starts.
     public var needsPreload: Bool { self == .get || self == .staleGet || self == .mixed }
@@ -31,7 +34,12 @@ public struct BenchmarkConfiguration: Sendable, Hashable {
     public static let requestsTimeLimit: Duration = .seconds(600)
     /// The longest the preload phase may last.
     public static let preloadTimeLimit: Duration = .seconds(120)
+    /// The most watchers the `watch` workload may open.
+    public static let maximumWatchers = 20_000
+    /// The prefix of every benchmark key (`bench/0` …); the `watch` workload's watchers follow it.
+    public static let keyPrefix = "bench/"
 
+    /// What is sent.
     public var workload: BenchmarkWorkload = .put
     /// The fraction of reads in the `mixed` workload, 0...1.
     public var readRatio: Double = 0.9
@@ -41,6 +49,7 @@ public struct BenchmarkConfiguration: Sendable, Hashable {
     public var valueSize: Int = 256
     /// How many distinct keys (`bench/0` … `bench/<keySpace-1>`).
     public var keySpace: Int = 10_000
+    /// How keys are drawn from the key space.
     public var keyDistribution: KeyDistribution = .uniform
     /// How long the measured phase lasts; nil when only `requests` bounds it.
     public var duration: Duration? = .seconds(10)
@@ -53,6 +62,15 @@ public struct BenchmarkConfiguration: Sendable, Hashable {
     public var rate: Double? = nil
     /// Seeds key choice, read/write choice and the value bytes.
     public var seed: UInt64 = 1
+    /// How many watches the `watch` workload opens on ``keyPrefix`` (1 ... ``maximumWatchers``);
+    /// ignored by the other workloads.
+    public var watchers: Int = 1000
+    /// `watch` only: how long every watcher may take to receive its first event (the snapshot of
+    /// the prefix) before the run fails. No write is sent until all have.
+    public var watchReadyTimeout: Duration = .seconds(60)
+    /// `watch` only: how long after the last write the watchers may take to deliver the events
+    /// still on their way; what has not arrived by then is counted as missed.
+    public var watchDrainTimeout: Duration = .seconds(30)
 
     /// The default configuration.
     public init() {}
@@ -73,6 +91,9 @@ public struct BenchmarkConfiguration: Sendable, Hashable {
         if let requests { try check(requests >= 1, "--requests", "must be at least 1") }
         try check(warmup >= .zero && warmup <= .seconds(3_600), "--warmup", "must be between 0 and 1h")
         if let rate { try check(rate.isFinite && rate > 0 && rate <= 10_000_000, "--rate", "must be more than 0 and at most 10000000") }
+        try check((1...Self.maximumWatchers).contains(watchers), "--watchers", "must be between 1 and \(Self.maximumWatchers)")
+        try check(watchReadyTimeout > .zero, "--watchers", "the watchers' ready timeout must be more than 0")
+        try check(watchDrainTimeout >= .zero, "--watchers", "the watchers' drain timeout must not be negative")
     }
 }
 
@@ -83,13 +104,17 @@ public struct BenchmarkConfigurationError: Error, Hashable, CustomStringConverti
     /// What is wrong with it.
     public var reason: String
 
+    /// Creates the error for `flag`.
     public init(flag: String, reason: String) {
         self.flag = flag
         self.reason = reason
     }
 
+    /// `--flag: reason`, as `cairn bench` prints it.
     public var description: String { "\(flag): \(reason)" }
 
+    /// Errors are equal when they name the same flag, whatever the reason.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.flag == rhs.flag }
+    /// Hashes the flag only, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(flag) }
 }

@@ -7,13 +7,16 @@ import CairnWire
 /// A failure is thrown; throw ``BenchmarkRequestError`` to say what kind it was (anything else is
 /// counted as ``BenchmarkErrorKind/other``). "Key not found" and "CAS index moved" are results.
 public protocol BenchmarkExecutor: Sendable {
-    /// Writes `key` unconditionally.
-    func put(key: String, value: [UInt8]) async throws
+    /// Writes `key` unconditionally; returns the Raft index of the write.
+    @discardableResult
+    func put(key: String, value: [UInt8]) async throws -> UInt64
     /// Reads `key`; returns its modify index, or nil when it does not exist.
     func get(key: String, consistency: ReadConsistency) async throws -> UInt64?
     /// Writes `key` only if its modify index equals `expectedIndex` (0: only if absent);
     /// returns whether it applied.
     func cas(key: String, value: [UInt8], expectedIndex: UInt64) async throws -> Bool
+    /// Deletes every key starting with `prefix` (absent keys are fine).
+    func deleteTree(prefix: String) async throws
 }
 
 /// The kinds of failed request the summary counts separately.
@@ -34,16 +37,22 @@ public enum BenchmarkErrorKind: String, Sendable, Hashable, CaseIterable, Codabl
 
 /// A failed request, with its kind. Compare by `kind`.
 public struct BenchmarkRequestError: Error, Hashable, CustomStringConvertible {
+    /// What kind of failure it was; the summary counts it under this kind.
     public var kind: BenchmarkErrorKind
+    /// What happened, for a human.
     public var reason: String
 
+    /// Creates the error.
     public init(_ kind: BenchmarkErrorKind, _ reason: String) {
         self.kind = kind
         self.reason = reason
     }
 
+    /// `kind: reason`.
     public var description: String { "\(kind.rawValue): \(reason)" }
 
+    /// Errors are equal when they are of the same kind, whatever the reason.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.kind == rhs.kind }
+    /// Hashes the kind only, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
 }

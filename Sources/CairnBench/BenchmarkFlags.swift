@@ -1,17 +1,33 @@
 /// The `cairn bench` flags as typed, before parsing. The command line hands its strings here, so
 /// that every bad value gets the same one-line error whichever front end reads it.
+///
+/// Each field holds the text given after its flag (`clients` for `--clients`), nil when the flag
+/// was not given.
 public struct BenchmarkFlags: Sendable, Hashable {
+    /// `--workload`.
     public var workload: String?
+    /// `--read-ratio`.
     public var readRatio: String?
+    /// `--clients`.
     public var clients: String?
+    /// `--value-size`.
     public var valueSize: String?
+    /// `--key-space`.
     public var keySpace: String?
+    /// `--key-distribution`.
     public var keyDistribution: String?
+    /// `--duration`.
     public var duration: String?
+    /// `--requests`.
     public var requests: String?
+    /// `--warmup`.
     public var warmup: String?
+    /// `--rate`.
     public var rate: String?
+    /// `--seed`.
     public var seed: String?
+    /// `--watchers`: only with `--workload watch`.
+    public var watchers: String?
 
     /// No flag given.
     public init() {}
@@ -44,6 +60,12 @@ public struct BenchmarkFlags: Sendable, Hashable {
         if let duration { c.duration = try Self.duration(duration, "--duration") }
         if let warmup { c.warmup = try Self.duration(warmup, "--warmup") }
         if let rate { c.rate = try Self.number(rate, "--rate") }
+        if let watchers {
+            guard c.workload == .watch else {
+                throw BenchmarkConfigurationError(flag: "--watchers", reason: "only with --workload watch")
+            }
+            c.watchers = try Self.integer(watchers, "--watchers")
+        }
         if let seed {
             guard let s = UInt64(seed) else { throw BenchmarkConfigurationError(flag: "--seed", reason: "'\(seed)' is not a non-negative integer") }
             c.seed = s

@@ -8,8 +8,10 @@ public struct BenchmarkProgress: Sendable, Hashable {
     public var requestsPerSecond: Double
     /// Measured requests so far.
     public var operations: Int
-    /// Latency percentiles of the measured requests so far.
+    /// The median latency of the measured requests so far (for `watch`: of the delivery delay).
     public var p50Milliseconds: Double
+    /// The 99th percentile latency of the measured requests so far (for `watch`: of the
+    /// delivery delay).
     public var p99Milliseconds: Double
     /// Failed measured requests so far.
     public var errors: Int

@@ -3,24 +3,36 @@ import CairnWire
 
 /// Sends the benchmark's requests through one ``CairnClient`` (one pipelined mutual-TLS
 /// connection), adding no retries of its own: what the client library retries is retried, every
-/// other failure is reported with its kind.
+/// other failure is reported with its kind. As a ``BenchmarkWatchSource`` it opens the client's
+/// watches, which all share the client's one watch connection.
 public struct CairnClientExecutor: BenchmarkExecutor {
+    /// The client every request goes through.
     public let client: CairnClient
 
+    /// Sends through `client`; the caller closes it.
     public init(client: CairnClient) {
         self.client = client
     }
 
-    public func put(key: String, value: [UInt8]) async throws {
-        do { try await client.put(key, value: value) } catch let error as CairnClientError { throw Self.classify(error) }
+    /// Writes `key`; returns the Raft index of the write.
+    @discardableResult
+    public func put(key: String, value: [UInt8]) async throws -> UInt64 {
+        do { return try await client.put(key, value: value).index } catch let error as CairnClientError { throw Self.classify(error) }
     }
 
+    /// Reads `key`; returns its modify index, or nil when it does not exist.
     public func get(key: String, consistency: ReadConsistency) async throws -> UInt64? {
         do { return try await client.get(key, consistency: consistency)?.modifyIndex } catch let error as CairnClientError { throw Self.classify(error) }
     }
 
+    /// Writes `key` if its modify index is `expectedIndex`; returns whether it applied.
     public func cas(key: String, value: [UInt8], expectedIndex: UInt64) async throws -> Bool {
         do { return try await client.put(key, value: value, cas: expectedIndex).succeeded } catch let error as CairnClientError { throw Self.classify(error) }
+    }
+
+    /// Deletes every key under `prefix`.
+    public func deleteTree(prefix: String) async throws {
+        do { try await client.deleteTree(prefix: prefix) } catch let error as CairnClientError { throw Self.classify(error) }
     }
 
     /// Maps a client error to its benchmark kind. The client library reports an exhausted
@@ -37,4 +49,19 @@ public struct CairnClientExecutor: BenchmarkExecutor {
         }
         return BenchmarkRequestError(kind, error.reason)
     }
+}
+
+extension CairnClientExecutor: BenchmarkWatchSource {
+    /// The client's watch of `prefix` from index 0, with the library's default buffering; it
+    /// resumes across broken streams for as long as it is iterated.
+    public func watch(prefix: String) -> any BenchmarkWatch {
+        client.watch(.keyPrefix(prefix))
+    }
+}
+
+extension CairnWatch: BenchmarkWatch {
+    /// ``WatchStatistics/resumes``.
+    public var resumes: Int { statistics.resumes }
+    /// ``WatchStatistics/droppedEvents``.
+    public var droppedEvents: Int { statistics.droppedEvents }
 }

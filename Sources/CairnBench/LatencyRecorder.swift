@@ -72,7 +72,8 @@ final class LatencyRecorder: @unchecked Sendable {
     }
 }
 
-/// The merged results: the run's one HDR histogram (microseconds, 3 significant digits) and counts.
+/// The merged results: the run's one HDR histogram of request latencies (microseconds, 3
+/// significant digits) and counts; for the `watch` workload also the ledger of delivery delays.
 struct ResultCollector {
     /// Latencies above this (10 minutes) are recorded as this.
     static let highestTrackable: UInt64 = 600_000_000
@@ -80,13 +81,18 @@ struct ResultCollector {
     var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackable, numberOfSignificantValueDigits: .three)
     var counts = OutcomeCounts()
     var warmupRequests = 0
+    /// The `watch` workload's delivery delays; nil for the other workloads.
+    var ledger: WatchDelayLedger?
 
-    mutating func drain(_ recorders: [LatencyRecorder]) {
+    /// Merges what the requesters (and, with `watch`, the writers' acknowledgements and the
+    /// watchers' arrivals, in that order) recorded since the last drain.
+    mutating func drain(_ recorders: [LatencyRecorder], watch: WatchTracking?) {
         for recorder in recorders {
             let (samples, counts, warmup) = recorder.drain()
             for sample in samples { histogram.record(Swift.min(sample, Self.highestTrackable)) }
             self.counts.add(counts)
             warmupRequests += warmup
         }
+        if let watch { ledger?.merge(watch) }
     }
 }

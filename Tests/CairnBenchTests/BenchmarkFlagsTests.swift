@@ -14,6 +14,16 @@ import Testing
         #expect(c.warmup == .seconds(1))
         #expect(c.rate == nil)
         #expect(c.readRatio == 0.9)
+        #expect(c.watchers == 1000)
+    }
+
+    @Test func watchersAreParsedForTheWatchWorkload() throws {
+        var f = BenchmarkFlags()
+        f.workload = "watch"
+        f.watchers = "20000"
+        let c = try f.configuration()
+        #expect(c.workload == .watch)
+        #expect(c.watchers == 20_000)
     }
 
     @Test func everyFlagIsParsed() throws {
@@ -79,6 +89,11 @@ import Testing
         ("--rate", flags { $0.rate = "0" }),
         ("--rate", flags { $0.rate = "inf" }),
         ("--seed", flags { $0.seed = "-1" }),
+        ("--watchers", flags { $0.workload = "watch"; $0.watchers = "0" }),
+        ("--watchers", flags { $0.workload = "watch"; $0.watchers = "20001" }),
+        ("--watchers", flags { $0.workload = "watch"; $0.watchers = "lots" }),
+        ("--watchers", flags { $0.watchers = "10" }),
+        ("--watchers", flags { $0.workload = "put"; $0.watchers = "10" }),
     ]
 
     @Test(arguments: badFlags)

@@ -39,11 +39,12 @@ import Testing
         let started = ContinuousClock.now
         let result = try await BenchmarkRunner(configuration: configuration(duration: .milliseconds(500)), executors: [executor]).run()
         let took = started.duration(to: .now)
-        // Generous upper bounds: CI runs this next to CPU-heavy tests on two cores.
-        #expect(took < .seconds(10))
+        // Only "it stops rather than hangs": CI runs this next to CPU-heavy tests and whole
+        // clusters on two cores, where a task may wait seconds for a thread.
+        #expect(took < .seconds(60))
         // Every call the executor saw was counted (how many fit in 500 ms depends on the machine's load).
         #expect(result.summary.operations == executor.callCount)
-        #expect(result.summary.elapsedSeconds >= 0.5 && result.summary.elapsedSeconds < 10)
+        #expect(result.summary.elapsedSeconds >= 0.5 && result.summary.elapsedSeconds < 60)
     }
 
     @Test func failuresAreCountedByKindAndNeverRetried() async throws {
@@ -71,13 +72,14 @@ import Testing
             let inner = FakeExecutor()
             let lock = NSLock()
             var n = 0
-            func put(key: String, value: [UInt8]) async throws { try await inner.put(key: key, value: value) }
+            func put(key: String, value: [UInt8]) async throws -> UInt64 { try await inner.put(key: key, value: value) }
             func get(key: String, consistency: ReadConsistency) async throws -> UInt64? { try await inner.get(key: key, consistency: consistency) }
             func cas(key: String, value: [UInt8], expectedIndex: UInt64) async throws -> Bool {
                 let interfere = lock.withLock { n += 1; return n % 2 == 0 }
                 if interfere { try await inner.put(key: key, value: value) }
                 return try await inner.cas(key: key, value: value, expectedIndex: expectedIndex)
             }
+            func deleteTree(prefix: String) async throws { try await inner.deleteTree(prefix: prefix) }
         }
         let result = try await BenchmarkRunner(configuration: configuration(.cas, clients: 1, requests: 100), executors: [Racing()]).run()
         #expect(result.summary.casFailed == 50)

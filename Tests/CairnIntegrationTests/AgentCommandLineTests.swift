@@ -10,19 +10,14 @@ struct AgentCommandLineTests {
         var stderr: String
     }
 
-    func runAgent(_ arguments: [String]) throws -> Outcome {
+    func runAgent(_ arguments: [String]) async throws -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ClusterFixture.cairnBinary)
         p.arguments = ["agent"] + arguments
         let err = Pipe()
         p.standardError = err
         p.standardOutput = Pipe()
-        try p.run()
-        let deadline = Date().addingTimeInterval(20)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
+        guard try await p.runToExit(within: 20) != nil else {
             return Outcome(status: -1, stderr: "still running: it started instead of refusing")
         }
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -49,31 +44,31 @@ struct AgentCommandLineTests {
         ("--cert-file", "/nonexistent/cert.pem", "--cert-file /nonexistent/cert.pem cannot be read"),
         ("--log-level", "loud", "--log-level must be one of"),
     ])
-    func badFlag(flag: String, value: String, expected: String) throws {
+    func badFlag(flag: String, value: String, expected: String) async throws {
         let fx = try ClusterFixture(nodes: 1)
-        let outcome = try runAgent(replacing(validFlags(fx), flag, with: value))
+        let outcome = try await runAgent(replacing(validFlags(fx), flag, with: value))
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(expected), "stderr was: \(outcome.stderr)")
         #expect(outcome.stderr.split(separator: "\n").count == 1)
     }
 
     @Test("a missing data directory flag and a wrong key file are refused")
-    func missingAndMismatched() throws {
+    func missingAndMismatched() async throws {
         let fx = try ClusterFixture(nodes: 2)
         var flags = validFlags(fx)
         let i = flags.firstIndex(of: "--data-dir")!
         flags.removeSubrange(i...(i + 1))
-        let missing = try runAgent(flags)
+        let missing = try await runAgent(flags)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("--data-dir is required"))
         // The key of another certificate: the pair does not match.
-        let mismatched = try runAgent(replacing(validFlags(fx), "--key-file", with: fx.certs + "/dc1-server-cairn-1-key.pem"))
+        let mismatched = try await runAgent(replacing(validFlags(fx), "--key-file", with: fx.certs + "/dc1-server-cairn-1-key.pem"))
         #expect(mismatched.status == 2, "stderr: \(mismatched.stderr)")
         #expect(!mismatched.stderr.isEmpty)
     }
 
     @Test("a bad config file is refused with the file and the setting named")
-    func badConfigFile() throws {
+    func badConfigFile() async throws {
         let fx = try ClusterFixture(nodes: 1)
         let cases: [(String, String)] = [
             ("{\"bootstrap_expect\": \"three\"}", "bootstrap_expect must be a whole number"),
@@ -84,7 +79,7 @@ struct AgentCommandLineTests {
         for (text, expected) in cases {
             let path = fx.root + "/bad.json"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let outcome = try runAgent(validFlags(fx) + ["--config-file", path])
+            let outcome = try await runAgent(validFlags(fx) + ["--config-file", path])
             #expect(outcome.status == 2)
             #expect(outcome.stderr.contains(expected), "for \(text): \(outcome.stderr)")
             #expect(outcome.stderr.contains(path) || expected.contains("JSON"))
@@ -92,13 +87,13 @@ struct AgentCommandLineTests {
     }
 
     @Test("settings come from the config file and flags override them")
-    func configFileAndFlags() throws {
+    func configFileAndFlags() async throws {
         let fx = try ClusterFixture(nodes: 1)
         // The file names a bad bind address; the flag overrides it, so only the file's bad
         // datacenter is left to complain about.
         let path = fx.root + "/cfg.json"
         try "{\"bind_addr\": \"nonsense\", \"datacenter\": \"Bad DC\"}".write(toFile: path, atomically: true, encoding: .utf8)
-        let outcome = try runAgent(validFlags(fx) + ["--config-file", path])
+        let outcome = try await runAgent(validFlags(fx) + ["--config-file", path])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("--datacenter \"Bad DC\""), "stderr: \(outcome.stderr)")
     }

@@ -98,12 +98,19 @@ final class ClusterFixture: @unchecked Sendable {
         p.waitUntilExit()
     }
 
+    /// SIGTERM and waits for the exit, blocking the thread (for `deinit`, which cannot await).
+    func terminateBlocking(_ i: Int) {
+        guard let p = processes[i], p.isRunning else { return }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+    }
+
     /// SIGTERM, then waits (bounded) and returns the exit status.
-    func terminate(_ i: Int, within seconds: Double = 15) -> Int32? {
+    func terminate(_ i: Int, within seconds: Double = 15) async -> Int32? {
         guard let p = processes[i], p.isRunning else { return processes[i]?.terminationStatus }
         kill(p.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
+        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             return nil

@@ -15,7 +15,7 @@ struct ClientUnitCLITests {
     }
 
     /// Runs `cairn` with `arguments` and no CAIRN_* variables; fails the test after 30 s.
-    func cairn(_ arguments: [String]) throws -> Outcome {
+    func cairn(_ arguments: [String]) async throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ClusterFixture.cairnBinary)
         process.arguments = arguments
@@ -24,12 +24,7 @@ struct ClientUnitCLITests {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if try await process.runToExit(within: 30) == nil {
             Issue.record("cairn \(arguments.joined(separator: " ")) did not finish within 30 s")
         }
         return Outcome(status: process.terminationStatus,
@@ -44,27 +39,27 @@ struct ClientUnitCLITests {
     }
 
     @Test("a service definition with a bad duration exits 2 naming the field")
-    func badServiceDefinition() throws {
+    func badServiceDefinition() async throws {
         let file = try temporaryFile(#"{"service": {"name": "web", "check": {"ttl": "10x"}}}"#)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let outcome = try cairn(["services", "register", file])
+        let outcome = try await cairn(["services", "register", file])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.hasPrefix("Error! \(file): service.check.ttl: \"10x\" is not a duration"))
         #expect(outcome.stderr.split(separator: "\n").count == 1)
     }
 
     @Test("a missing service definition file exits 2")
-    func missingServiceDefinition() throws {
-        let outcome = try cairn(["services", "register", "/nonexistent/cairn/service.json"])
+    func missingServiceDefinition() async throws {
+        let outcome = try await cairn(["services", "register", "/nonexistent/cairn/service.json"])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.hasPrefix("Error! cannot read /nonexistent/cairn/service.json"))
     }
 
     @Test("snapshot save refuses to overwrite an existing file without --force")
-    func snapshotRefusesOverwrite() throws {
+    func snapshotRefusesOverwrite() async throws {
         let file = try temporaryFile("keep me")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let outcome = try cairn(["snapshot", "save", file])
+        let outcome = try await cairn(["snapshot", "save", file])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("already exists; pass --force"))
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me")
@@ -83,8 +78,8 @@ struct ClientUnitCLITests {
         (["kv", "delete", "--recurse", "--cas", "3", "a"], "--cas applies to one key"),
         (["catalog", "service", "web", "--format", "xml"], "xml"),
     ])
-    func badFlags(arguments: [String], message: String) throws {
-        let outcome = try cairn(arguments)
+    func badFlags(arguments: [String], message: String) async throws {
+        let outcome = try await cairn(arguments)
         #expect(outcome.status == 2, "\(arguments): \(outcome.stderr)")
         #expect(outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)")
     }

@@ -23,26 +23,8 @@ extension ClusterFixture {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
-        let status: Int32 = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            let exited = AsyncStream<Int32> { continuation in
-                process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-            }
-            try process.run()
-            group.addTask {
-                for await code in exited { return code }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let first else {
-                kill(process.processIdentifier, SIGKILL)
-                throw FixtureError("cairn \(arguments.joined(separator: " ")) did not finish within \(seconds)s")
-            }
-            return first
+        guard let status = try await process.runToExit(within: seconds) else {
+            throw FixtureError("cairn \(arguments.joined(separator: " ")) did not finish within \(seconds)s")
         }
         if status != 0 {
             print("cairn \(arguments.joined(separator: " ")) exited \(status):\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))

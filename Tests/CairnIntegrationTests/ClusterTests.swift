@@ -97,7 +97,7 @@ struct ClusterTests {
 
         // SIGTERM stops each server cleanly.
         for i in 1...3 {
-            let status = fx.terminate(i)
+            let status = await fx.terminate(i)
             #expect(status == 0, "n\(i) exited with \(String(describing: status)); log:\n\(fx.log(i).suffix(2000))")
         }
     }
@@ -137,6 +137,6 @@ struct ClusterTests {
         fx.kill9(other)
         #expect(try await client.put("two-of-three", value: [2]).succeeded)
         await client.close()
-        for i in 1...3 where i != other { #expect(fx.terminate(i) == 0) }
+        for i in 1...3 where i != other { #expect(await fx.terminate(i) == 0) }
     }
 }

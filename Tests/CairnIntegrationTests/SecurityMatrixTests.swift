@@ -38,7 +38,7 @@ final class SecurityMatrixTests {
         await client.close()
     }
 
-    deinit { _ = fx.terminate(1) }
+    deinit { fx.terminateBlocking(1) }
 
     static var openssl: String? {
         for dir in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/openssl") {
@@ -159,12 +159,11 @@ func runWithInput(_ executable: String, _ arguments: [String], input: [UInt8], t
     p.standardInput = stdin
     p.standardOutput = output
     p.standardError = output
-    try p.run()
-    stdin.fileHandleForWriting.write(Data(input))
-    try? stdin.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(20_000) }
-    if p.isRunning { p.terminate(); p.waitUntilExit() }
+    let writer = stdin.fileHandleForWriting
+    _ = try await p.runToExit(within: timeout) {
+        writer.write(Data(input))
+        try? writer.close()
+    }
     try? output.close()
     let text = String(decoding: (try? Data(contentsOf: outputFile)) ?? Data(), as: UTF8.self)
     return ProcessResult(status: p.terminationStatus, output: text)

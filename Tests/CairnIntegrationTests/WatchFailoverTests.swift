@@ -101,7 +101,7 @@ struct WatchFailoverTests {
         }
         let current = try await writer.list(prefix: "w/")
         #expect(state == Dictionary(uniqueKeysWithValues: current.map { ($0.key, $0.value) }))
-        for i in others { #expect(fx.terminate(i) == 0) }
+        for i in others { #expect(await fx.terminate(i) == 0) }
     }
 
     @Test("transactions apply all or nothing, and a saved snapshot restores on every server")
@@ -167,7 +167,7 @@ struct WatchFailoverTests {
             }
             await node.close()
         }
-        for i in 1...3 { #expect(fx.terminate(i) == 0) }
+        for i in 1...3 { #expect(await fx.terminate(i) == 0) }
     }
 }
 

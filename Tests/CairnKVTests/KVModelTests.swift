@@ -1,3 +1,4 @@
+import Foundation
 import CairnKV
 import CairnKernel
 import CairnRaft
@@ -328,40 +329,69 @@ struct KVModelTests {
     @Test("thousands of random commands give the same results, state and changes as the model",
           arguments: [UInt64(1), 2, 3, 42])
     func matchesModel(seed: UInt64) async throws {
+        // CPU-bound for seconds in a debug build: run it on a thread of its own, so that it does
+        // not hold one of the few cooperative threads the rest of the suite's tasks need.
+        let outcome = try await onDedicatedThread { try Self.compare(seed: seed) }
+        #expect(outcome.failure == nil, "\(outcome.failure ?? "")")
+        // The generator must actually exercise the interesting paths.
+        #expect(outcome.committedTransactions > 50)
+        #expect(outcome.acquisitions > 50)
+    }
+
+    struct Outcome: Sendable {
+        var failure: String?
+        var committedTransactions = 0
+        var acquisitions = 0
+    }
+
+    /// Applies random commands to the store and the model; stops at the first divergence
+    /// (everything after it would differ too).
+    static func compare(seed: UInt64) throws -> Outcome {
         var generator = CommandGenerator(rng: SeededRandom(seed: seed))
         var store = KVStore()
         var model = ReferenceKV()
-        var committedTransactions = 0
-        var acquisitions = 0
+        var outcome = Outcome()
         for step in 1...2_500 {
-            // CPU-bound: let the rest of the suite's tasks run on the few cooperative threads.
-            if step % 25 == 0 { await Task.yield() }
             let index = UInt64(step) + 10
             let command = generator.command(model)
             let encoded = command.encoded()
-            try #require(KVCommand(decoding: encoded.dropFirst()) == command, "step \(step): \(command)")
-            let result = try #require(KVApplyResult(decoding: store.apply(encoded.dropFirst(), at: index)))
-            let expected = model.apply(command, at: index)
-            // Stop at the first divergence: everything after it would differ too.
-            try #require(result.withoutReasons == expected, "step \(step): \(command)")
-            try #require(store.takeChanges() == model.takeChanges(), "changes at step \(step): \(command)")
-            if let difference = firstDifference(store, model) {
-                Issue.record("step \(step): \(difference) differs after \(command)")
-                return
+            func fail(_ what: String) -> Outcome {
+                outcome.failure = "seed \(seed) step \(step): \(what) after \(command)"
+                return outcome
             }
-            if case .transaction(.committed) = result { committedTransactions += 1 }
-            if case .acquire = command, result == .applied { acquisitions += 1 }
+            guard KVCommand(decoding: encoded.dropFirst()) == command else { return fail("the command does not decode to itself") }
+            guard let result = KVApplyResult(decoding: store.apply(encoded.dropFirst(), at: index)) else { return fail("the result does not decode") }
+            let expected = model.apply(command, at: index)
+            guard result.withoutReasons == expected else { return fail("result \(result) vs \(expected)") }
+            guard store.takeChanges() == model.takeChanges() else { return fail("changes differ") }
+            if let difference = KVModelTests().firstDifference(store, model) { return fail("\(difference) differs") }
+            if case .transaction(.committed) = result { outcome.committedTransactions += 1 }
+            if case .acquire = command, result == .applied { outcome.acquisitions += 1 }
             if step % 500 == 0 {
                 let bytes = store.snapshot()
                 var restored = KVStore()
                 try restored.restore(bytes[...])
-                try #require(restored == store)
-                try #require(restored.snapshot() == bytes)
+                guard restored == store, restored.snapshot() == bytes else { return fail("the snapshot does not round-trip") }
                 store = restored
             }
         }
-        // The generator must actually exercise the interesting paths.
-        #expect(committedTransactions > 50)
-        #expect(acquisitions > 50)
+        return outcome
+    }
+}
+
+/// At most one model comparison runs at a time (the machine has two cores, shared with the rest
+/// of the suite).
+private let modelRuns = DispatchSemaphore(value: 1)
+
+/// Runs CPU-bound test work on a thread of its own (one at a time) and returns its result.
+func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            modelRuns.wait()
+            defer { modelRuns.signal() }
+            continuation.resume(with: Result { try body() })
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }

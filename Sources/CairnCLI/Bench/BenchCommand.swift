@@ -12,10 +12,11 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Generate load against a cluster and report throughput and latency.",
         discussion: """
-            Closed loop by default (each client sends when its last request answered); --rate makes it open loop, with latency measured from each request's scheduled time. Bad flags exit with code 2; a run that cannot reach the cluster exits with code 1. See Benchmarks/bench/README.md.
+            Closed loop by default (each client sends when its last request answered); --rate makes it open loop, with latency measured from each request's scheduled time. The watch workload opens --watchers watches on bench/ (spread over the connections), waits for all of them, then writes, and reports the delay from each write's acknowledgement to each watcher receiving it. Bad flags exit with code 2; a run that cannot reach the cluster, or whose watchers did not receive every write, exits with code 1. See Benchmarks/bench/README.md.
 
               cairn bench --workload put --clients 32 --duration 5s
               cairn bench --workload mixed --read-ratio 0.9 --rate 2000 --format json
+              cairn bench --workload watch --watchers 10000 --clients 10 --connections 10 --duration 10s
             """
     )
 
@@ -23,10 +24,11 @@ struct BenchCommand: AsyncParsableCommand {
     static let badInputExitCode = ExitCode(2)
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "put, get, stale-get, cas or mixed.") var workload: String = "put"
+    @Option(help: "put, get, stale-get, cas, mixed or watch.") var workload: String = "put"
     @Option(help: "The fraction of reads in the mixed workload.") var readRatio: String = "0.9"
     @Option(help: "Concurrent requesters.") var clients: String = "16"
-    @Option(help: "Client connections; requesters are spread over them.") var connections: String = "1"
+    @Option(help: "Client connections; requesters (and watchers) are spread over them.") var connections: String = "1"
+    @Option(help: "Watches on bench/ for the watch workload, 1-20000 (default 1000).") var watchers: String?
     @Option(help: "Value size in bytes.") var valueSize: String = "256"
     @Option(help: "Distinct keys (bench/0 …).") var keySpace: String = "10000"
     @Option(help: "uniform or zipf (s=0.99).") var keyDistribution: String = "uniform"
@@ -58,6 +60,7 @@ struct BenchCommand: AsyncParsableCommand {
         flags.warmup = warmup
         flags.rate = rate
         flags.seed = seed
+        flags.watchers = watchers
         let config: BenchmarkConfiguration
         do { config = try flags.configuration() } catch { throw refuse(error.description) }
         guard let connectionCount = Int(connections), (1...64).contains(connectionCount) else {
@@ -89,7 +92,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         let live = isatty(STDOUT_FILENO) == 1
-        let runner = BenchmarkRunner(configuration: config, executors: clientList.map { CairnClientExecutor(client: $0) })
+        let executors = clientList.map { CairnClientExecutor(client: $0) }
+        let runner = BenchmarkRunner(configuration: config, executors: executors, watchSources: executors)
         let result: BenchmarkResult
         do {
             result = try await runner.run(progress: live ? Self.printProgress : nil)
@@ -106,6 +110,15 @@ struct BenchCommand: AsyncParsableCommand {
                 try Data(result.percentileDistribution().utf8).write(to: URL(fileURLWithPath: histogramOut))
             } catch {
                 fail("cannot write \(histogramOut): \(error.localizedDescription)", code: 1)
+            }
+        }
+        if let watch = result.summary.watch {
+            if watch.missed > 0 {
+                fail("the watchers skipped \(watch.missed) of \(watch.eventsExpected) events", code: 1)
+            }
+            if watch.undelivered > 0 {
+                fail("\(watch.undelivered) of \(watch.eventsExpected) events had not reached their watchers "
+                     + "\(String(format: "%.1f", watch.drainSeconds)) s after the last write", code: 1)
             }
         }
     }
