@@ -27,6 +27,7 @@
 #   SWIFT_BUILD_ARGS    extra `swift build` arguments, e.g. "--scratch-path /path/.build-release"
 #   ETCD_BENCHMARK      an etcd `benchmark` binary to use instead of building one
 #   COMPARE_SKIP_INSTALL=1  never call apt-get install (fail if something is missing)
+#   COMPARE_RESULTS     where the report goes [Benchmarks/results]
 #   COMPARE_SYSTEMS     which clusters to measure ["cairn etcd-tls etcd-plain"]; the others' columns
 #                       stay empty (for trying the script out, not for publishing)
 #   CLIENTS [100] CONNS [10] VALUE_SIZE [256] KEY_SPACE [10000]
@@ -38,7 +39,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-results_dir="$root/Benchmarks/results"
+results_dir="${COMPARE_RESULTS:-$root/Benchmarks/results}"
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
@@ -187,7 +188,9 @@ build_etcd_benchmark() {
     etcd_benchmark="$work/benchmark"
     etcd_benchmark_note="etcd tools/benchmark from Debian source etcd $version, built with $(go version | awk '{print $3}') in GOPATH mode against /usr/share/gocode"
 }
-if [[ -n "${ETCD_BENCHMARK:-}" ]]; then
+if ! wants etcd-tls && ! wants etcd-plain; then
+    say "COMPARE_SYSTEMS leaves etcd out"
+elif [[ -n "${ETCD_BENCHMARK:-}" ]]; then
     [[ -x "$ETCD_BENCHMARK" ]] || die "ETCD_BENCHMARK=$ETCD_BENCHMARK is not executable"
     etcd_benchmark="$ETCD_BENCHMARK"
     etcd_benchmark_note="etcd benchmark binary given as ETCD_BENCHMARK=$ETCD_BENCHMARK"
@@ -513,7 +516,8 @@ def phase(system, workload):
             if tot:
                 p["elapsedSeconds"] = float(tot.group(1))
         elif "check-perf" in base:
-            p["raw"] = text.strip()
+            lines = re.split(r"[\r\n]+", text)
+            p["raw"] = "\n".join(l for l in lines if l.strip() and not re.match(r"^\s*\d+ / \d+\s", l))
         elif rc == 0:
             p["failure"] = "no summary in the output"
         p["errors"] = errs
@@ -617,7 +621,9 @@ for r in rows:
     if r["workload"] == "watch":
         ratio = f"delay p99 ×{r['p99Ratio']}" if "p99Ratio" in r else "–"
         def watch_cell(x):
-            if x and str(x.get("failure", "")).startswith("TODO"):
+            if not x:
+                return "–"
+            if str(x.get("failure", "")).startswith("TODO"):
                 return "**TODO**"
             return "**failed**" if x and x.get("failure") and x.get("p50Ms") is None else "n/a"
         md.append(f"| {r['title']} | {r['targetMetric']} | {watch_cell(a)} | {watch_cell(b)} | {ratio} "
@@ -629,6 +635,12 @@ for r in rows:
 md += ["", "Workloads:", ""]
 for r in rows:
     md.append(f"- **{r['title']}**: {r['detail']}.")
+cw = ((rows[3].get("cairn") or {}).get("raw") or {}).get("watch")
+if cw:
+    wl = cw.get("writeLatencyMs") or {}
+    md += ["", f"Cairn watch run details: {cw.get('eventsDelivered')} of {cw.get('eventsExpected')} events delivered, "
+               f"{cw.get('missed')} missed, {cw.get('resumes')} stream resumes, {cw.get('resnapshots')} re-snapshots; "
+               f"all watchers ready after {cw.get('readySeconds', 0):.1f} s; the writes' own latency p50 {wl.get('p50')} ms, p99 {wl.get('p99')} ms."]
 failures = [(r["workload"], s, r[k]["failure"]) for r in rows for k, s in (("cairn", "Cairn"), ("etcdTLS", "etcd (TLS)"), ("etcdPlain", "plain etcd"))
             if r[k] and r[k].get("failure")]
 if failures:

@@ -261,7 +261,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         case .error(_, let payload):
             logger.warning("peer \(remote?.name ?? "?") reported: \(payload.remoteError)")
             context.close(promise: nil)
-        case .request, .response:
+        case .request, .response, .encodedResponse:
             closeWithError(context.channel, WireError(.unexpectedFrame, "client frames are not allowed on the peer port"))
         }
     }

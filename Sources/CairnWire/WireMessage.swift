@@ -13,6 +13,14 @@ public enum WireMessage: Sendable, Hashable {
     case request(streamID: UInt64, ClientRequest)
     /// A server's response to the request with the same `streamID` (non-zero).
     case response(streamID: UInt64, ClientResponse)
+    /// A server's response whose payload is already encoded (a ``ClientResponse`` as
+    /// ``ClientResponse/encodedPayload(allocator:)`` writes it), sent as a `response` frame on
+    /// `streamID` (non-zero) carrying exactly the payload's readable bytes. It lets one encoding
+    /// go out on many streams (a watch event fanned out to every watcher), each frame costing a
+    /// header and a copy of the bytes. Only for sending: ``init(decoding:)`` never produces it,
+    /// a received response is always ``response(streamID:_:)``. Equality compares the stream
+    /// id and the payload's bytes, so it never equals the `.response` it encodes.
+    case encodedResponse(streamID: UInt64, payload: ByteBuffer)
     /// The sender is about to close: for the whole connection (stream 0) or because of one request.
     case error(streamID: UInt64, ErrorPayload)
     /// A server introducing itself to a peer (stream 0).
@@ -27,7 +35,7 @@ public enum WireMessage: Sendable, Hashable {
         switch self {
         case .raft: return .raft
         case .request: return .request
-        case .response: return .response
+        case .response, .encodedResponse: return .response
         case .error: return .error
         case .peerHello: return .peerHello
         case .ping: return .ping
@@ -38,7 +46,9 @@ public enum WireMessage: Sendable, Hashable {
     /// The stream id of the frame that carries this message.
     public var streamID: UInt64 {
         switch self {
-        case .request(let streamID, _), .response(let streamID, _), .error(let streamID, _): return streamID
+        case .request(let streamID, _), .response(let streamID, _), .encodedResponse(let streamID, _),
+             .error(let streamID, _):
+            return streamID
         case .raft, .peerHello, .ping, .pong: return 0
         }
     }
@@ -79,6 +89,7 @@ extension ByteBuffer {
             case .raft(let raft): buffer.writeRaftMessage(raft)
             case .request(_, let request): buffer.writeClientRequest(request)
             case .response(_, let response): buffer.writeClientResponse(response)
+            case .encodedResponse(_, let payload): buffer.writeImmutableBuffer(payload)
             case .error(_, let payload): buffer.writeErrorPayload(payload)
             case .peerHello(let hello): buffer.writePeerHello(hello)
             case .ping(let opaque), .pong(let opaque): buffer.writeInteger(opaque)

@@ -25,6 +25,15 @@ public struct WireMessageEncoder: MessageToByteEncoder {
     /// Writes `data` as one frame to `out`.
     public func encode(data: WireMessage, out: inout ByteBuffer) throws {
         try data.kind.checkStreamID(data.streamID)
+        if case .encodedResponse(_, let payload) = data {
+            // Known before writing: refuse without copying the payload.
+            let length = Frame.lengthCoveredHeaderSize + payload.readableBytes
+            guard length <= maximumFrameLength else {
+                throw WireError(
+                    .frameTooLarge, "\(data.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
+            }
+            out.reserveCapacity(minimumWritableBytes: Frame.headerSize + payload.readableBytes)
+        }
         let start = out.writerIndex
         let written = out.writeWireMessage(data)
         let length = written - 4

@@ -18,16 +18,27 @@ struct WatchStreamWriterTests {
         var cut: [UInt64] { lock.withLock { streams } }
     }
 
-    static func event(_ index: UInt64, _ key: String = "k") -> WatchEvent {
-        WatchEvent(index: index, payload: .keys([KVChange(key: key, entry: nil)], snapshot: false))
+    static func event(_ index: UInt64, _ key: String = "k") -> SharedWatchEvent {
+        SharedWatchEvent(WatchEvent(index: index, payload: .keys([KVChange(key: key, entry: nil)], snapshot: false)))
     }
 
     static func eventMessage(_ streamID: UInt64, _ index: UInt64, _ key: String = "k") -> WireMessage {
-        .response(streamID: streamID, .watchEvent(event(index, key)))
+        .response(streamID: streamID, .watchEvent(event(index, key).event))
     }
 
-    /// Every message written and flushed so far.
+    /// Every message written and flushed so far, with already encoded responses decoded (so
+    /// that they compare with plain `.response` messages).
     static func written(_ channel: EmbeddedChannel) throws -> [WireMessage] {
+        try rawWritten(channel).map { message in
+            guard case .encodedResponse(let streamID, var payload) = message else { return message }
+            let response = try payload.readClientResponse()
+            #expect(payload.readableBytes == 0, "the encoded payload holds more than one response")
+            return .response(streamID: streamID, response)
+        }
+    }
+
+    /// Every message written and flushed so far, as written.
+    static func rawWritten(_ channel: EmbeddedChannel) throws -> [WireMessage] {
         var messages: [WireMessage] = []
         for _ in 0..<100_000 {
             guard let message = try channel.readOutbound(as: WireMessage.self) else { break }

@@ -87,13 +87,26 @@ final class RecordingSink: WatchSink, @unchecked Sendable {
         var event: WatchEvent
     }
 
+    /// One (stream, shared event object) pair of a delivery, to check which streams share one.
+    struct SharedDelivery {
+        var streamID: UInt64
+        var event: SharedWatchEvent
+    }
+
     private let lock = NSLock()
     private var recorded: [Call] = []
+    private var sharedRecorded: [SharedDelivery] = []
 
     var calls: [Call] { lock.withLock { recorded } }
 
-    func deliver(_ batch: [(streamID: UInt64, event: WatchEvent)]) {
-        lock.withLock { recorded.append(.deliver(batch.map { Delivery(streamID: $0.streamID, event: $0.event) })) }
+    /// Every (stream, shared event) delivered, in order.
+    var sharedDeliveries: [SharedDelivery] { lock.withLock { sharedRecorded } }
+
+    func deliver(_ batch: [(streamID: UInt64, event: SharedWatchEvent)]) {
+        lock.withLock {
+            recorded.append(.deliver(batch.map { Delivery(streamID: $0.streamID, event: $0.event.event) }))
+            sharedRecorded += batch.map { SharedDelivery(streamID: $0.streamID, event: $0.event) }
+        }
     }
 
     func end(streamID: UInt64, code: ClientErrorCode, message: String) {
@@ -134,7 +147,12 @@ final class RecordingSink: WatchSink, @unchecked Sendable {
     }
 
     /// Forgets every recorded call.
-    func clear() { lock.withLock { recorded.removeAll() } }
+    func clear() {
+        lock.withLock {
+            recorded.removeAll()
+            sharedRecorded.removeAll()
+        }
+    }
 }
 
 /// SplitMix64: a small seeded generator, so a randomized test replays exactly from its seed.

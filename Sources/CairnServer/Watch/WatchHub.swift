@@ -68,10 +68,10 @@ public final class WatchHub {
                       state: some WatchStateSource) {
         let id = WatcherID(sink: ObjectIdentifier(sink), streamID: streamID)
         registry.remove(id)
-        var events: [(streamID: UInt64, event: WatchEvent)] = []
+        var events: [(streamID: UInt64, event: SharedWatchEvent)] = []
         var lastIndex = fromIndex
         func send(_ payload: WatchEvent.Payload, at index: UInt64) {
-            events.append((streamID, WatchEvent(index: index, payload: payload)))
+            events.append((streamID, SharedWatchEvent(WatchEvent(index: index, payload: payload))))
             lastIndex = index
         }
 
@@ -132,6 +132,10 @@ public final class WatchHub {
     /// A key watch gets one event per index holding all of that index's changes it matches; a
     /// service (or service-list) watch gets at most one event per call, the state after the
     /// call's changes, at the index of the service's (or list's) last change in the call.
+    ///
+    /// Watches that would get equal events share one ``SharedWatchEvent`` (built, and later
+    /// encoded, once): per index, all the watches of one key or one prefix; per call, all the
+    /// watches of one service with the same tag and passing filter, and all service-list watches.
     public func publish(_ changes: [StateChange], state: some WatchStateSource) {
         var outbox = Outbox()
         var serviceChanges: [String: UInt64] = [:]
@@ -163,12 +167,19 @@ public final class WatchHub {
             let watchers = registry.serviceWatchers(named: name)
             guard !watchers.isEmpty else { continue }
             let health = state.serviceHealth(name: name)
+            var shared: [ServiceFilter: SharedWatchEvent] = [:]
             for id in watchers {
-                guard let watcher = registry[id], watcher.lastIndex < index,
+                guard let watcher = registry.advance(id, to: index),
                       case .service(_, let tag, let passingOnly) = watcher.target else { continue }
-                outbox.add(WatchEvent(index: index, payload: .service(Self.filter(health, tag: tag, passingOnly: passingOnly))),
-                           for: id, sink: watcher.sink)
-                registry.advance(id, to: index)
+                let filter = ServiceFilter(tag: tag, passingOnly: passingOnly)
+                let event: SharedWatchEvent
+                if let made = shared[filter] {
+                    event = made
+                } else {
+                    event = SharedWatchEvent(WatchEvent(index: index, payload: .service(Self.filter(health, tag: tag, passingOnly: passingOnly))))
+                    shared[filter] = event
+                }
+                outbox.add(event, for: id, sink: watcher.sink)
             }
         }
 
@@ -176,11 +187,10 @@ public final class WatchHub {
             serviceListLastChange = serviceListChange
             let watchers = registry.serviceListWatchers
             if !watchers.isEmpty {
-                let summaries = state.serviceSummaries()
+                let event = SharedWatchEvent(WatchEvent(index: serviceListChange, payload: .services(state.serviceSummaries())))
                 for id in watchers {
-                    guard let watcher = registry[id], watcher.lastIndex < serviceListChange else { continue }
-                    outbox.add(WatchEvent(index: serviceListChange, payload: .services(summaries)), for: id, sink: watcher.sink)
-                    registry.advance(id, to: serviceListChange)
+                    guard let watcher = registry.advance(id, to: serviceListChange) else { continue }
+                    outbox.add(event, for: id, sink: watcher.sink)
                 }
             }
         }
@@ -214,22 +224,29 @@ public final class WatchHub {
 
     // MARK: Internals
 
-    /// Records one index's key changes and queues one event per watch they concern.
+    /// Records one index's key changes and queues one event per watch they concern: one shared
+    /// event per group of watches (a key, a prefix), whatever the number of watches in it.
     private func publishKeys(_ changes: [KVChange], at index: UInt64, into outbox: inout Outbox) {
         history.record(index: index, changes: changes)
         guard registry.hasKeyWatchers else { return }
-        var matched: [WatcherID: [KVChange]] = [:]
-        var order: [WatcherID] = []
+        var slots: [KeyWatchGroup: Int] = [:]
+        var matched: [(watchers: Set<WatcherID>, changes: [KVChange])] = []
         for change in changes {
-            registry.forEachWatcher(ofKey: change.key) { id in
-                if matched[id] == nil { order.append(id) }
-                matched[id, default: []].append(change)
+            registry.forEachGroup(ofKey: change.key) { group, watchers in
+                if let slot = slots[group] {
+                    matched[slot].changes.append(change)
+                } else {
+                    slots[group] = matched.count
+                    matched.append((watchers, [change]))
+                }
             }
         }
-        for id in order {
-            guard let watcher = registry[id], watcher.lastIndex < index, let changes = matched[id] else { continue }
-            outbox.add(WatchEvent(index: index, payload: .keys(changes, snapshot: false)), for: id, sink: watcher.sink)
-            registry.advance(id, to: index)
+        for (watchers, changes) in matched {
+            let event = SharedWatchEvent(WatchEvent(index: index, payload: .keys(changes, snapshot: false)))
+            for id in watchers {
+                guard let watcher = registry.advance(id, to: index) else { continue }
+                outbox.add(event, for: id, sink: watcher.sink)
+            }
         }
     }
 
@@ -267,13 +284,20 @@ public final class WatchHub {
 @available(*, unavailable)
 extension WatchHub: Sendable {}
 
+/// What a service watch filters on: the watches of one service with the same filter get the
+/// same event.
+private struct ServiceFilter: Hashable {
+    var tag: String
+    var passingOnly: Bool
+}
+
 /// The events one publish produces, grouped per sink so that each sink gets one call.
 private struct Outbox {
     private var slots: [ObjectIdentifier: Int] = [:]
-    private var batches: [(sink: any WatchSink, events: [(streamID: UInt64, event: WatchEvent)])] = []
+    private var batches: [(sink: any WatchSink, events: [(streamID: UInt64, event: SharedWatchEvent)])] = []
 
     /// Queues `event` for the watch `id` of `sink`.
-    mutating func add(_ event: WatchEvent, for id: WatcherID, sink: any WatchSink) {
+    mutating func add(_ event: SharedWatchEvent, for id: WatcherID, sink: any WatchSink) {
         if let slot = slots[id.sink] {
             batches[slot].events.append((id.streamID, event))
         } else {

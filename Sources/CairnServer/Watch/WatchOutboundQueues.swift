@@ -5,15 +5,20 @@ import NIOCore
 /// the connection to become writable again, the last index written, and which streams were
 /// forgotten. The writer asks it what to do with each event and writes accordingly.
 ///
-/// Invariants: a stream's queue holds at most `limit` events (plus possibly a final end);
-/// `ready` holds, once each, exactly the streams whose queue is not empty, in the order they got
-/// their first queued item (a stream that had its turn goes to the back); a forgotten stream has
-/// no state and its events are dropped until the hub says it has finished with it.
+/// Invariants: a stream's queue holds at most `limit` events (plus possibly a final end) and is
+/// never empty — a stream with nothing queued has no queue; `ready` holds, once each, exactly the
+/// streams that have a queue, in the order they got their first queued item (a stream that had
+/// its turn goes to the back); `lastWritten` holds, for each stream with an event written and
+/// not ended, the index of the last one; a forgotten stream has no state and its events are
+/// dropped until the hub says it has finished with it.
+///
+/// The common case — the channel writable, nothing queued on the connection, nothing
+/// forgotten — costs one dictionary update per event and allocates nothing.
 struct WatchOutboundQueues {
     /// Something waiting to be written on a stream.
-    enum Item: Equatable {
+    enum Item {
         /// An event.
-        case event(WatchEvent)
+        case event(SharedWatchEvent)
         /// The stream's final error.
         case end(ClientErrorCode, String)
     }
@@ -41,15 +46,16 @@ struct WatchOutboundQueues {
         case drop
     }
 
-    private struct Stream {
-        var queue = CircularBuffer<Item>()
-        var queuedEvents = 0
-        var lastWritten: UInt64?
+    /// The items waiting on one stream (never empty) and how many of them are events.
+    private struct Queue {
+        var items: CircularBuffer<Item>
+        var events: Int
     }
 
     /// The most events one stream may have queued; one more cuts the stream.
     let limit: Int
-    private var streams: [UInt64: Stream] = [:]
+    private var lastWritten: [UInt64: UInt64] = [:]
+    private var queues: [UInt64: Queue] = [:]
     private var ready = CircularBuffer<UInt64>()
     private var forgotten: Set<UInt64> = []
 
@@ -63,23 +69,23 @@ struct WatchOutboundQueues {
 
     /// Decides about an event for `streamID` when the channel is (or is not) `writable`. A
     /// `.write` decision counts the event as written.
-    mutating func admit(_ event: WatchEvent, streamID: UInt64, writable: Bool) -> EventDecision {
-        if forgotten.contains(streamID) { return .drop }
-        let queuedEvents = streams[streamID]?.queuedEvents ?? 0
-        let queueEmpty = streams[streamID]?.queue.isEmpty ?? true
-        if writable && queueEmpty {
-            streams[streamID, default: Stream()].lastWritten = event.index
+    mutating func admit(_ event: SharedWatchEvent, streamID: UInt64, writable: Bool) -> EventDecision {
+        if !forgotten.isEmpty, forgotten.contains(streamID) { return .drop }
+        if writable, ready.isEmpty || queues[streamID] == nil {
+            lastWritten[streamID] = event.index
             return .write
         }
-        if queuedEvents >= limit {
-            let lastWritten = streams.removeValue(forKey: streamID)?.lastWritten
-            forgotten.insert(streamID)
-            if !queueEmpty { ready.removeAll { $0 == streamID } }
-            return .cut(lastIndex: lastWritten)
+        if let position = queues.index(forKey: streamID) {
+            guard queues.values[position].events < limit else { return cut(streamID) }
+            queues.values[position].items.append(.event(event))
+            queues.values[position].events += 1
+        } else {
+            guard limit > 0 else { return cut(streamID) }
+            var items = CircularBuffer<Item>(initialCapacity: 4)
+            items.append(.event(event))
+            queues[streamID] = Queue(items: items, events: 1)
+            ready.append(streamID)
         }
-        if queueEmpty { ready.append(streamID) }
-        streams[streamID, default: Stream()].queue.append(.event(event))
-        streams[streamID, default: Stream()].queuedEvents += 1
         return .queued
     }
 
@@ -87,25 +93,23 @@ struct WatchOutboundQueues {
     /// known (nor forgotten); after `.queued` it is once the end is taken by ``next()``.
     mutating func admitEnd(streamID: UInt64, code: ClientErrorCode, message: String) -> EndDecision {
         if forgotten.remove(streamID) != nil { return .drop }
-        guard var stream = streams.removeValue(forKey: streamID), !stream.queue.isEmpty else { return .write }
-        stream.queue.append(.end(code, message))
-        streams[streamID] = stream
+        guard let position = queues.index(forKey: streamID) else {
+            lastWritten[streamID] = nil
+            return .write
+        }
+        queues.values[position].items.append(.end(code, message))
         return .queued
     }
 
     /// Drops what is queued for `streamID` and drops its later events, until ``release(streamID:)``.
     mutating func forget(streamID: UInt64) {
-        if let stream = streams.removeValue(forKey: streamID), !stream.queue.isEmpty {
-            ready.removeAll { $0 == streamID }
-        }
+        drop(streamID)
         forgotten.insert(streamID)
     }
 
     /// Drops everything about `streamID`, forgotten or not: nothing more will come for it.
     mutating func release(streamID: UInt64) {
-        if let stream = streams.removeValue(forKey: streamID), !stream.queue.isEmpty {
-            ready.removeAll { $0 == streamID }
-        }
+        drop(streamID)
         forgotten.remove(streamID)
     }
 
@@ -114,17 +118,38 @@ struct WatchOutboundQueues {
     mutating func next() -> (streamID: UInt64, item: Item)? {
         // Each turn takes one stream off `ready`, so this ends within `ready.count` turns.
         while let streamID = ready.popFirst() {
-            guard let item = streams[streamID]?.queue.popFirst() else { continue }
+            guard let position = queues.index(forKey: streamID),
+                  let item = queues.values[position].items.popFirst() else { continue }
             switch item {
             case .event(let event):
-                streams[streamID]?.queuedEvents -= 1
-                streams[streamID]?.lastWritten = event.index
-                if streams[streamID]?.queue.isEmpty == false { ready.append(streamID) }
+                queues.values[position].events -= 1
+                if queues.values[position].items.isEmpty {
+                    queues.remove(at: position)
+                } else {
+                    ready.append(streamID)
+                }
+                lastWritten[streamID] = event.index
             case .end:
-                streams[streamID] = nil
+                queues.remove(at: position)
+                lastWritten[streamID] = nil
             }
             return (streamID, item)
         }
         return nil
+    }
+
+    /// Forgets the stream's queue and last index, and makes it forgotten: it was cut.
+    private mutating func cut(_ streamID: UInt64) -> EventDecision {
+        let last = lastWritten[streamID]
+        forget(streamID: streamID)
+        return .cut(lastIndex: last)
+    }
+
+    /// Drops the stream's queue (taking it off `ready`) and its last index.
+    private mutating func drop(_ streamID: UInt64) {
+        lastWritten[streamID] = nil
+        if queues.removeValue(forKey: streamID) != nil {
+            ready.removeAll { $0 == streamID }
+        }
     }
 }

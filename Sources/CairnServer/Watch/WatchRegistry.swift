@@ -19,6 +19,14 @@ struct Watcher {
     var lastIndex: UInt64
 }
 
+/// The key watches that see the same changes: those of one exact key, or of one prefix.
+enum KeyWatchGroup: Hashable {
+    /// The watches of exactly this key.
+    case key(String)
+    /// The watches of this prefix (its UTF-8 bytes).
+    case prefix([UInt8])
+}
+
 /// The registered watches of a ``WatchHub`` and the indexes that find, for a change, the
 /// watches it concerns without looking at the others.
 ///
@@ -101,20 +109,26 @@ struct WatchRegistry {
         return all
     }
 
-    /// Records that the watch `id` was sent an event at `index`.
-    mutating func advance(_ id: WatcherID, to index: UInt64) {
-        watchers[id]?.lastIndex = index
+    /// Records that the watch `id` is sent an event at `index` and returns it, when it is
+    /// registered and its last index is below `index`; otherwise changes nothing and returns nil.
+    /// One lookup.
+    mutating func advance(_ id: WatcherID, to index: UInt64) -> Watcher? {
+        guard let position = watchers.index(forKey: id), watchers.values[position].lastIndex < index else { return nil }
+        watchers.values[position].lastIndex = index
+        return watchers.values[position]
     }
 
-    /// Calls `body` once for every watch that a change of `key` concerns: the watches of
-    /// exactly that key, then those of each of its prefixes (compared as UTF-8 bytes). Costs one
-    /// lookup per distinct watched prefix length, however many watches there are.
-    func forEachWatcher(ofKey key: String, _ body: (WatcherID) -> Void) {
-        byKey[key]?.forEach(body)
+    /// Calls `body` once for every group of watches that a change of `key` concerns, with the
+    /// group's watches: the watches of exactly that key, then those of each of its prefixes
+    /// (compared as UTF-8 bytes). The watches of one group see exactly the same key changes.
+    /// Costs one lookup per distinct watched prefix length, however many watches there are.
+    func forEachGroup(ofKey key: String, _ body: (KeyWatchGroup, Set<WatcherID>) -> Void) {
+        if let ids = byKey[key] { body(.key(key), ids) }
         guard !byPrefix.isEmpty else { return }
         let bytes = Array(key.utf8)
         for length in prefixLengths.keys where length <= bytes.count {
-            byPrefix[Array(bytes[..<length])]?.forEach(body)
+            let prefix = Array(bytes[..<length])
+            if let ids = byPrefix[prefix] { body(.prefix(prefix), ids) }
         }
     }
 

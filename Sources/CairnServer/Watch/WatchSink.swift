@@ -9,8 +9,10 @@ import CairnWire
 /// connection's event loop and returns.
 public protocol WatchSink: AnyObject, Sendable {
     /// Events for the sink's streams, in order. Within one stream the indexes strictly increase,
-    /// across all calls. The hub makes at most one such call per sink per publish.
-    func deliver(_ batch: [(streamID: UInt64, event: WatchEvent)])
+    /// across all calls. The hub makes at most one such call per sink per publish. The events are
+    /// shared: one publish hands the same ``SharedWatchEvent`` to every stream (of any sink) whose
+    /// watch has the same target, so that its payload is encoded once for all of them.
+    func deliver(_ batch: [(streamID: UInt64, event: SharedWatchEvent)])
     /// The hub ended the watch on `streamID` (history compacted, shutting down): the client must
     /// be told with `ClientResponse.error(code, message:)` after the events already delivered.
     func end(streamID: UInt64, code: ClientErrorCode, message: String)

@@ -22,6 +22,11 @@ import NIOCore
 /// channel calls ``writabilityChanged()`` and the queues drain, each stream in order, streams
 /// taking turns. Each call writes its events and flushes once.
 ///
+/// ## Encoding
+/// An event is written as a `response` frame around the ``SharedWatchEvent``'s payload, which is
+/// encoded by the first writer that needs it and then shared: a change seen by many streams, on
+/// this connection or others, is encoded once and each frame costs a header and a byte copy.
+///
 /// A forgotten stream (cut, or ``forget(streamID:)``) has its events and its end dropped until
 /// the hub confirms it has finished with it (``cancelled(streamID:)`` or
 /// ``end(streamID:code:message:)``); the stream id can then be used again.
@@ -40,7 +45,7 @@ public final class WatchStreamWriter: WatchSink {
     }
 
     /// Writes `batch` (queues it while the channel is not writable), in order, then flushes.
-    public func deliver(_ batch: [(streamID: UInt64, event: WatchEvent)]) {
+    public func deliver(_ batch: [(streamID: UInt64, event: SharedWatchEvent)]) {
         channel.eventLoop.execute {
             self.write(batch)
         }
@@ -80,12 +85,12 @@ public final class WatchStreamWriter: WatchSink {
         }
     }
 
-    private func write(_ batch: [(streamID: UInt64, event: WatchEvent)]) {
+    private func write(_ batch: [(streamID: UInt64, event: SharedWatchEvent)]) {
         var wrote = false
         for (streamID, event) in batch {
             switch queues.value.admit(event, streamID: streamID, writable: channel.isWritable) {
             case .write:
-                channel.write(WireMessage.response(streamID: streamID, .watchEvent(event)), promise: nil)
+                channel.write(WireMessage.encodedResponse(streamID: streamID, payload: event.responsePayload()), promise: nil)
                 wrote = true
             case .queued, .drop:
                 break
@@ -109,7 +114,7 @@ public final class WatchStreamWriter: WatchSink {
         while channel.isWritable, let (streamID, item) = queues.value.next() {
             switch item {
             case .event(let event):
-                channel.write(WireMessage.response(streamID: streamID, .watchEvent(event)), promise: nil)
+                channel.write(WireMessage.encodedResponse(streamID: streamID, payload: event.responsePayload()), promise: nil)
             case .end(let code, let message):
                 channel.write(WireMessage.response(streamID: streamID, .error(code, message: message)), promise: nil)
             }
