@@ -17,6 +17,14 @@ public protocol BenchmarkExecutor: Sendable {
     func cas(key: String, value: [UInt8], expectedIndex: UInt64) async throws -> Bool
     /// Deletes every key starting with `prefix` (absent keys are fine).
     func deleteTree(prefix: String) async throws
+    /// Where the requesters using this executor should run, if it has a preference (the client
+    /// library's connection thread); nil runs them on Swift's global pool.
+    var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension BenchmarkExecutor {
+    /// No preference.
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The kinds of failed request the summary counts separately.

@@ -36,7 +36,7 @@ extension BenchmarkRunner {
             for j in 0..<config.watchers {
                 let source = sources[j % sources.count]
                 let recorder = watchers[j]
-                group.addTask {
+                group.addTask(executorPreference: source.watchTaskExecutor) {
                     await Self.watcher(index: j, watch: source.watch(prefix: prefix), recorder: recorder, readiness: readiness)
                 }
             }

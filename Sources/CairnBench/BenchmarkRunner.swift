@@ -96,7 +96,7 @@ public struct BenchmarkRunner: Sendable {
                 let executor = executors[i % executors.count]
                 let recorder = recorders[i]
                 let acks = watch?.acks[i]
-                group.addTask {
+                group.addTask(executorPreference: executor.taskExecutor) {
                     await Self.requester(index: i, config: config, executor: executor, recorder: recorder, acks: acks, load: load,
                                          start: start, warmupEnd: warmupEnd, end: end, quota: quota)
                 }

@@ -7,4 +7,12 @@ public protocol BenchmarkWatchSource: Sendable {
     /// event per later index that changed a key under it. Nothing need be sent before it is
     /// iterated.
     func watch(prefix: String) -> any BenchmarkWatch
+    /// Where the watchers of this source should run, if it has a preference (the client
+    /// library's connection thread); nil runs them on Swift's global pool.
+    var watchTaskExecutor: (any TaskExecutor)? { get }
+}
+
+extension BenchmarkWatchSource {
+    /// No preference.
+    public var watchTaskExecutor: (any TaskExecutor)? { nil }
 }

@@ -35,6 +35,9 @@ public struct CairnClientExecutor: BenchmarkExecutor {
         do { try await client.deleteTree(prefix: prefix) } catch let error as CairnClientError { throw Self.classify(error) }
     }
 
+    /// The client's connection thread: a requester there sends and resumes without a thread hop.
+    public var taskExecutor: (any TaskExecutor)? { client.taskExecutor }
+
     /// Maps a client error to its benchmark kind. The client library reports an exhausted
     /// leader search as `unreachable` ("… is not the leader") or `server` (a "no leader"
     /// answer); only its reason text tells those apart from other unreachable or server errors.
@@ -57,6 +60,9 @@ extension CairnClientExecutor: BenchmarkWatchSource {
     public func watch(prefix: String) -> any BenchmarkWatch {
         client.watch(.keyPrefix(prefix))
     }
+
+    /// The client's connection thread, where its watch events arrive.
+    public var watchTaskExecutor: (any TaskExecutor)? { client.taskExecutor }
 }
 
 extension CairnWatch: BenchmarkWatch {

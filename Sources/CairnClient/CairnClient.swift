@@ -36,6 +36,7 @@ public final class CairnClient: Sendable {
     private let tls: MutualTLSContext
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    private let loopExecutor: EventLoopTaskExecutor
 
     /// Which of the client's two connections a request travels on.
     enum Lane: Sendable {
@@ -78,11 +79,24 @@ public final class CairnClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loopExecutor = EventLoopTaskExecutor(eventLoop: group.next())
         // Watches start on a different server than requests when there are several: they spread
         // the streaming load away from the leader.
         let watchStart = configuration.addresses.count > 1 ? 1 : 0
         self.state = NIOLockedValueBox(State(requests: Slot(next: 0), watches: Slot(next: watchStart)))
     }
+
+    /// The thread the client's connections run on, as a task executor. Tasks that send many
+    /// small requests through this client run fastest on it: a request leaves, and the task
+    /// resumes with the answer, on the connection's own thread, with no hand-off to Swift's
+    /// global pool and back. Never block in such a task.
+    ///
+    /// ```swift
+    /// await withTaskExecutorPreference(client.taskExecutor) {
+    ///     for i in 0..<1_000 { _ = try? await client.put("load/\(i)", value: value) }
+    /// }
+    /// ```
+    public var taskExecutor: any TaskExecutor { loopExecutor }
 
     // MARK: - Operator
 
@@ -153,9 +167,13 @@ public final class CairnClient: Sendable {
             do {
                 response = try await connection.send(request, timeout: .milliseconds(Self.milliseconds(remaining))).get()
             } catch let error as CairnClientError {
+                if error.code == .timeout {
+                    // Only this request is late: the others on the connection keep their chance.
+                    retire(connection, .requests)
+                    throw error
+                }
                 drop(connection, .requests)
                 if error.code == .outcomeUnknown && !idempotent { throw error }
-                if error.code == .timeout { throw error }
                 lastError = error
                 rotate(.requests)
                 continue
@@ -163,17 +181,19 @@ public final class CairnClient: Sendable {
             switch response {
             case .notLeader(_, let leaderAddress):
                 lastError = CairnClientError(.unreachable, "\(connection.address) is not the leader")
+                // Requests sent before this answer are still on the connection: let them finish
+                // (they hear "not the leader" too, and follow) rather than cut them off.
                 if !leaderAddress.isEmpty && leaderAddress != connection.address {
                     state.withLockedValue { $0.requests.preferred = leaderAddress }
-                    drop(connection, .requests)
+                    retire(connection, .requests)
                 } else {
-                    drop(connection, .requests)
+                    retire(connection, .requests)
                     rotate(.requests)
                 }
                 continue
             case .error(let code, let message) where code == .noLeader || code == .shuttingDown:
                 lastError = CairnClientError(.server, "\(connection.address): \(message)", serverCode: code)
-                drop(connection, .requests)
+                retire(connection, .requests)
                 rotate(.requests)
                 continue
             case .error(let code, let message):
@@ -199,6 +219,15 @@ public final class CairnClient: Sendable {
             s[lane].preferred = nil
             s[lane].next += 1
         }
+    }
+
+    /// Forgets `connection` if it is still `lane`'s connection, and closes it once the requests
+    /// on it have finished (``ClientConnection/retire()``).
+    func retire(_ connection: ClientConnection, _ lane: Lane) {
+        state.withLockedValue { s in
+            if s[lane].connection === connection { s[lane].connection = nil }
+        }
+        connection.retire()
     }
 
     /// Closes `connection` and forgets it if it is still `lane`'s connection.

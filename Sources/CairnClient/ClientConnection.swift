@@ -89,6 +89,15 @@ final class ClientConnection: @unchecked Sendable {
     func close() {
         channel.close(promise: nil)
     }
+
+    /// Closes the connection once the requests and streams already on it have finished (each
+    /// gets its answer, or its own timeout), so that leaving a server that is not the leader
+    /// never turns the other requests in flight on it into "outcome unknown".
+    func retire() {
+        let handler = handler
+        let channel = channel
+        channel.eventLoop.execute { handler.retire(channel: channel) }
+    }
 }
 
 /// Why a server stream (``ClientConnection/openStream(_:capacity:)``) finished.
@@ -132,6 +141,18 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Why the connection failed, when it did (a TLS refusal, an error frame).
     private(set) var failure: CairnClientError?
     private var open = true
+    /// Set by ``retire(channel:)``: close once nothing is pending.
+    private var retiring = false
+
+    /// Must run on the channel's event loop. See ``ClientConnection/retire()``.
+    func retire(channel: any Channel) {
+        retiring = true
+        closeIfRetiredAndIdle(channel)
+    }
+
+    private func closeIfRetiredAndIdle(_ channel: any Channel) {
+        if retiring && open && pending.isEmpty && streams.isEmpty { channel.close(promise: nil) }
+    }
 
     /// Must run on the channel's event loop.
     func send(_ request: ClientRequest, on channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<ClientResponse> {
@@ -145,6 +166,7 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         let scheduled = channel.eventLoop.scheduleTask(in: timeout) { [self] in
             if let entry = pending.removeValue(forKey: stream) {
                 entry.promise.fail(CairnClientError(.timeout, "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+                closeIfRetiredAndIdle(channel)
             }
         }
         pending[stream] = (promise, scheduled)
@@ -239,6 +261,7 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
                 } else {
                     route(response, stream: stream, channel: context.channel)
                 }
+                closeIfRetiredAndIdle(context.channel)
             case .error(_, let payload):
                 failure = CairnClientError(.protocolViolation, "the server closed the connection: \(payload.remoteError)")
                 context.close(promise: nil)

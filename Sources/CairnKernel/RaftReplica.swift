@@ -26,6 +26,9 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         public var softState: SoftState?
         /// A snapshot received from the leader that replaced the log and the state machine.
         public var installedSnapshot: SnapshotMetadata?
+        /// Messages ``advance(send:)`` left for the caller to send after it has answered its
+        /// clients (see there); empty from ``advance()``, which returns them in `messages`.
+        public var laterMessages: [Message] = []
     }
 
     /// The consensus state.
@@ -92,27 +95,46 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     public func advance() throws -> Output {
         var messages: [Message] = []
         var output = try advance { messages.append(contentsOf: $0) }
-        output.messages = messages
+        output.messages = messages + output.laterMessages
+        output.laterMessages = []
         return output
     }
 
     /// Carries out every pending ``Ready``: sends what may go now, persists with one sync,
     /// sends what waited for the sync, applies. Throws when storage fails; the replica must then
     /// be discarded (the disk state is whatever was synced).
+    ///
+    /// The messages of a `Ready` that needs no sync (typically a leader telling its followers
+    /// that the commit index moved, right after a quorum acknowledged a write) are not sent here
+    /// but left in ``Output/laterMessages``: sending them before its answers would put their
+    /// encryption and system calls between a write's commit and its acknowledgement. The caller
+    /// sends them after answering, before its next `advance`. Every message that must leave
+    /// before a sync still does, and the order of messages is kept.
     public func advance(send: ([Message]) -> Void) throws -> Output {
         var output = Output()
+        var later: [Message] = []
+        func sendInOrder(_ messages: [Message]) {
+            if !later.isEmpty {
+                send(later)
+                later.removeAll()
+            }
+            send(messages)
+        }
         while raft.hasReady {
             let rd = raft.ready()
             if let soft = rd.softState { output.softState = soft }
-            if !rd.messages.isEmpty { send(rd.messages) }
+            if !rd.messages.isEmpty {
+                if rd.needsSync { sendInOrder(rd.messages) } else { later.append(contentsOf: rd.messages) }
+            }
             if let snapshot = rd.snapshot {
                 try storage.installSnapshot(snapshot)
             }
             if !rd.entries.isEmpty || rd.hardState != nil {
-                try storage.append(entries: rd.entries, hardState: rd.hardState)
+                // A Ready that only moves the commit index costs no fdatasync (see ``Ready/needsSync``).
+                try storage.append(entries: rd.entries, hardState: rd.hardState, sync: rd.needsSync)
             }
             raft.persisted(rd)
-            if !rd.messagesAfterPersist.isEmpty { send(rd.messagesAfterPersist) }
+            if !rd.messagesAfterPersist.isEmpty { sendInOrder(rd.messagesAfterPersist) }
             if let snapshot = rd.snapshot {
                 var fresh = stateMachine
                 try fresh.restore(snapshot.data, at: snapshot.metadata.index)
@@ -130,6 +152,7 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
             output.reads = waitingReads.filter { $0.index <= applied }
             waitingReads.removeAll { $0.index <= applied }
         }
+        output.laterMessages = later
         return output
     }
 
@@ -141,6 +164,33 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         let data = stateMachine.snapshot()
         guard case .compacted(let metadata) = raft.compact(index: index, data: data) else { return nil }
         try storage.compact(Snapshot(metadata: metadata, data: data))
+        return metadata
+    }
+
+    /// The first half of a compaction that does not stall the replica's thread: the state
+    /// machine as of its applied index (a copy-on-write copy of the value, safe to serialize on
+    /// another thread) and the snapshot's metadata. Serialize the copy, write it with
+    /// ``SnapshotStore/prepare(_:in:)`` into ``snapshotDirectory``, then call
+    /// ``finishCompaction(data:prepared:)`` here. Nil when there is nothing new to compact.
+    public func beginCompaction() -> (machine: Machine, metadata: SnapshotMetadata)? {
+        guard let metadata = raft.snapshotMetadata(at: stateMachine.appliedIndex) else { return nil }
+        return (stateMachine, metadata)
+    }
+
+    /// Where prepared snapshots go.
+    public var snapshotDirectory: String { storage.snapshotDirectory }
+
+    /// The second half of ``beginCompaction()``: compacts the Raft log and the stored log to the
+    /// prepared snapshot, or discards it when the log moved on meanwhile (a snapshot installed
+    /// from the leader). Returns the metadata when it compacted.
+    @discardableResult
+    public func finishCompaction(data: [UInt8], prepared: PreparedSnapshot) throws -> SnapshotMetadata? {
+        guard raft.snapshotMetadata(at: prepared.metadata.index) == prepared.metadata,
+              case .compacted(let metadata) = raft.compact(index: prepared.metadata.index, data: data) else {
+            prepared.discard()
+            return nil
+        }
+        try storage.compact(prepared: prepared)
         return metadata
     }
 

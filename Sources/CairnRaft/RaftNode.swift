@@ -179,6 +179,14 @@ public struct RaftNode: Sendable {
 
     /// Compacts the log up to `index` (which must be applied), keeping `data` — the state
     /// machine's image at exactly `index` — as the snapshot sent to followers that fall behind.
+    /// The metadata ``compact(index:data:)`` would give a snapshot at `index` now, or nil when
+    /// `index` cannot be compacted to (not applied yet, or already compacted away). For a
+    /// snapshot serialized and saved off the node's thread before it is handed to `compact`.
+    public func snapshotMetadata(at index: LogIndex) -> SnapshotMetadata? {
+        guard index > log.baseIndex, index <= log.applied, let t = log.term(at: index) else { return nil }
+        return SnapshotMetadata(index: index, term: t, membership: membership(at: index))
+    }
+
     public mutating func compact(index: LogIndex, data: [UInt8]) -> CompactionOutcome {
         guard index > log.baseIndex, index <= log.applied, let t = log.term(at: index) else { return .invalidIndex }
         let metadata = SnapshotMetadata(index: index, term: t, membership: membership(at: index))
@@ -204,6 +212,7 @@ public struct RaftNode: Sendable {
         let hs = HardState(term: term, vote: vote, commit: log.committed)
         if hs != lastHardState {
             rd.hardState = hs
+            rd.hardStateMustSync = hs.term != lastHardState.term || hs.vote != lastHardState.vote
             lastHardState = hs
         }
         let soft = SoftState(role: role, leader: leader, term: term)

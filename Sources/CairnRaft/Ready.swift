@@ -6,7 +6,9 @@
 ///    go out while it writes the same entries to its own disk).
 /// 2. Make `snapshot` (if any), `entries` and `hardState` durable, in that order, with one
 ///    sync: `entries` may begin at or below the last stored index, in which case the stored log
-///    is cut there first.
+///    is cut there first. When ``needsSync`` is false the hard state moved only its commit index,
+///    which Raft lets a node forget (it is learned again from the leader): write it, but the sync
+///    may be skipped — on a leader that sync would sit between a write's quorum and its answer.
 /// 3. Then call ``RaftNode/persisted(_:)`` with this `Ready`, and only then send
 ///    `messagesAfterPersist` (votes and acknowledgements promise what is now on disk).
 /// 4. Restore the state machine from `snapshot` (if any), then apply `committed` in order.
@@ -18,6 +20,9 @@
 public struct Ready: Sendable {
     /// Term, vote and commit, when they changed since the last `Ready`.
     public var hardState: HardState?
+    /// Whether `hardState` changed the term or the vote (and not the commit index alone): it
+    /// must then be durable before `messagesAfterPersist` go out.
+    public var hardStateMustSync = false
     /// Entries to append durably (possibly replacing a stored suffix).
     public var entries: [Entry] = []
     /// A snapshot received from the leader, to store and restore before applying anything.
@@ -44,6 +49,10 @@ public struct Ready: Sendable {
 
     /// Whether steps 2–3 (persisting) have anything to write.
     public var needsPersist: Bool { hardState != nil || !entries.isEmpty || snapshot != nil }
+
+    /// Whether what step 2 writes must be synced: entries, a snapshot, or a new term or vote. A
+    /// hard state that moved only the commit index may be written without a sync.
+    public var needsSync: Bool { !entries.isEmpty || snapshot != nil || (hardState != nil && hardStateMustSync) }
 }
 
 /// A linearizable read that is safe to answer once the state machine has applied `index`.

@@ -16,7 +16,10 @@ public final class Agent: @unchecked Sendable {
     public private(set) var clientAddress: SocketAddress?
 
     let logger: Logger
+    /// Client connections, health probes.
     private let group: MultiThreadedEventLoopGroup
+    /// One thread for the consensus loop and the peer connections (see ``ConsensusLoop``).
+    private let consensusGroup: MultiThreadedEventLoopGroup
     private var transport: PeerTransport!
     private var clients: ClientListener!
     private let state = AgentState()
@@ -29,6 +32,7 @@ public final class Agent: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.nodeID = try Self.loadNodeID(dataDirectory: configuration.dataDirectory)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
+        self.consensusGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     /// Runs an agent until SIGINT or SIGTERM, then shuts it down cleanly: the agent is a
@@ -68,7 +72,7 @@ public final class Agent: @unchecked Sendable {
         let hello = PeerHello(id: nodeID, name: configuration.nodeName, datacenter: dc, peerAddress: configuration.bindAddress,
                               clientAddress: configuration.clientAddress, bootstrapExpect: UInt32(configuration.bootstrapExpect),
                               hasState: hasState)
-        transport = PeerTransport(group: group, listenerTLS: peerListenerTLS, dialerTLS: peerDialerTLS, hello: hello, logger: logger)
+        transport = PeerTransport(group: consensusGroup, listenerTLS: peerListenerTLS, dialerTLS: peerDialerTLS, hello: hello, logger: logger)
         clients = ClientListener(group: group, tls: clientTLS, logger: logger) { [state] input in
             if let loop = state.loop { return loop.submit(input) }
             let message = "this server has not joined a cluster yet"
@@ -151,7 +155,7 @@ public final class Agent: @unchecked Sendable {
         options.snapshotEvery = configuration.snapshotEvery
         let own = ServerAddress(name: configuration.nodeName, peerAddress: configuration.bindAddress, clientAddress: configuration.clientAddress)
         let loop = try ConsensusLoop(configuration: raftConfig, dataDirectory: configuration.dataDirectory, bootstrapVoters: bootstrapVoters,
-                                     self: own, peers: transport, prober: HealthProber(group: group), options: options, logger: logger)
+                                     self: own, peers: transport, eventLoop: consensusGroup.next(), prober: HealthProber(group: group), options: options, logger: logger)
         let started: Bool = state.withLock { s in
             guard s.loop == nil else { return false }
             s.loop = loop
@@ -166,7 +170,7 @@ public final class Agent: @unchecked Sendable {
             loop.submit(.peerHello(peer))
         }
         let tick = TimeAmount.milliseconds(Int64(configuration.tickMilliseconds))
-        tickTask = group.next().scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in loop.submit(.tick) }
+        tickTask = loop.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in loop.submit(.tick) }
     }
 
     /// Stops accepting connections, lets the consensus loop finish and sync, closes everything.
@@ -185,6 +189,7 @@ public final class Agent: @unchecked Sendable {
         tickTask?.cancel()
         await transport?.close()
         try? await group.shutdownGracefully()
+        try? await consensusGroup.shutdownGracefully()
     }
 
     /// The consensus loop, once started.

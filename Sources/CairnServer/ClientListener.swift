@@ -124,6 +124,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.info("client \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): closing the connection after an error: \(error)")
         context.close(promise: nil)
     }
 

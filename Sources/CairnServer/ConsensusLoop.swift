@@ -6,6 +6,8 @@ import CairnStorage
 import CairnWire
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
 
 /// Where the consensus loop sends Raft messages. Implemented by the peer transport; `send` must
 /// not block (it hands the messages to the network and returns).
@@ -33,13 +35,18 @@ public struct ServerAddress: Sendable, Hashable, Codable {
     }
 }
 
-/// The heart of a server: one thread that owns the Raft node, the durable log and the replicated
-/// state machine, and turns inputs (ticks, peer messages, client requests) into outputs.
+/// The heart of a server: the Raft node, the durable log and the replicated state machine, owned
+/// by one event loop (a thread of its own, see ``Agent``), which turns inputs (ticks, peer
+/// messages, client requests) into outputs.
 ///
-/// Why a thread and not an actor: the loop blocks in `fdatasync`, and blocking is what makes
-/// group commit fall out naturally — while one batch syncs, every request that arrives queues up
-/// and the next turn of the loop proposes them all as one batch, appended and synced once. A
-/// leader's appends leave for the followers before its own sync starts (see ``Ready``).
+/// Why the loop blocks in `fdatasync` on its event loop: blocking is what makes group commit fall
+/// out naturally — while one batch syncs, every request and peer message that arrives queues up
+/// (in the inbox, or unread in the sockets of the connections this event loop serves) and the next
+/// turn proposes them all as one batch, appended and synced once. A leader's appends leave for the
+/// followers before its own sync starts (see ``Ready``). The peer connections live on the same
+/// event loop (``PeerTransport``), so a Raft message is read, stepped and answered, and an append
+/// is sent, without handing anything to another thread: on the path of a write, the only thread
+/// hand-offs are the client's request coming in and its answer going out.
 ///
 /// Each request is first turned into a ``RequestPlan`` (answer now, propose a command, or read
 /// the state) by the module's planner (`ConsensusLoop+KV.swift`, `+Catalog`, `+Sessions`,
@@ -78,16 +85,20 @@ public final class ConsensusLoop: @unchecked Sendable {
         public init() {}
     }
 
-    private let condition = NSCondition()
+    /// Where the loop runs. Everything below "owned by the loop" is touched only there.
+    public let eventLoop: any EventLoop
+    private let inboxLock = NIOLock()
     private var inbox: [Input] = []
+    /// Whether a turn is queued on the event loop (so `submit` queues at most one).
+    private var turnQueued = false
     private var stopping = false
     private var stopDeadline = ContinuousClock.now
     private var draining = false
-    private var thread: Thread?
+    private var drainCheckQueued = false
     private let finished = NSCondition()
     private var isFinished = false
 
-    // Owned by the loop thread only.
+    // Owned by the loop.
     /// Raft, the durable log and the modules, driven by the Ready contract.
     let replica: RaftReplica<ModuleRouter>
     let peers: PeerMessageSink
@@ -132,12 +143,14 @@ public final class ConsensusLoop: @unchecked Sendable {
     /// This server's node name (the node of services and sessions registered without one).
     public let nodeName: String
 
-    /// Opens the server's state in `dataDirectory` (Raft log in `raft/`) and prepares the loop;
-    /// ``start()`` runs it. `bootstrapVoters` founds a new cluster when there is no state yet.
-    /// `prober` runs health checks while this server leads (nil: none run).
+    /// Opens the server's state in `dataDirectory` (Raft log in `raft/`) and prepares the loop to
+    /// run on `eventLoop`, which it may block in `fdatasync` (give it one of its own, shared only
+    /// with the peer connections); ``start()`` runs it. `bootstrapVoters` founds a new cluster when
+    /// there is no state yet. `prober` runs health checks while this server leads (nil: none run).
     public init(configuration: RaftConfiguration, dataDirectory: String, bootstrapVoters: Set<NodeID>?,
-                self address: ServerAddress, peers: PeerMessageSink, prober: HealthProber? = nil,
+                self address: ServerAddress, peers: PeerMessageSink, eventLoop: any EventLoop, prober: HealthProber? = nil,
                 options: Options = Options(), logger: Logger) throws {
+        self.eventLoop = eventLoop
         replica = try RaftReplica(configuration: configuration, directory: dataDirectory + "/raft", bootstrapVoters: bootstrapVoters) {
             ModuleRouter(modules: [KVStore(), CatalogStore()])
         }
@@ -168,34 +181,46 @@ public final class ConsensusLoop: @unchecked Sendable {
         return names.contains { $0.hasSuffix(".wal") }
     }
 
-    /// Starts the loop's thread.
+    /// Starts the loop: its first turn runs whatever was submitted before.
     public func start() {
-        let thread = Thread { [self] in
-            self.runLoop()
-        }
-        thread.name = "cairn-consensus"
-        thread.stackSize = 8 << 20
-        self.thread = thread
-        thread.start()
+        queueTurn()
     }
 
-    /// Queues an input; never blocks on the loop.
+    /// Queues an input; never blocks on the loop. From the loop's own event loop (a peer
+    /// connection, a tick) it costs no wake-up: the turn runs once the current one has finished.
     public func submit(_ input: Input) {
-        condition.lock()
-        inbox.append(input)
-        condition.signal()
-        condition.unlock()
+        let queue: Bool = inboxLock.withLock {
+            inbox.append(input)
+            if turnQueued || isFinishedFlag { return false }
+            turnQueued = true
+            return true
+        }
+        if queue { eventLoop.execute { self.turn() } }
     }
+
+    private func queueTurn() {
+        let queue: Bool = inboxLock.withLock {
+            if turnQueued || isFinishedFlag { return false }
+            turnQueued = true
+            return true
+        }
+        if queue { eventLoop.execute { self.turn() } }
+    }
+
+    /// Set (under `inboxLock`) once the loop has stopped: nothing runs on it afterwards.
+    private var isFinishedFlag = false
 
     /// Asks the loop to stop: it refuses new client requests, keeps serving peers and ticks for up
     /// to `grace` so that writes and reads in flight complete, then closes the log (every
-    /// acknowledged write was synced when it was acknowledged) and stops. Waits for it.
+    /// acknowledged write was synced when it was acknowledged) and stops. Waits for it, so it must
+    /// not be called on the loop's event loop.
     public func shutdown(grace: Duration = .seconds(2)) {
-        condition.lock()
-        stopping = true
-        stopDeadline = ContinuousClock.now + grace
-        condition.signal()
-        condition.unlock()
+        precondition(!eventLoop.inEventLoop, "ConsensusLoop.shutdown would wait for its own event loop")
+        inboxLock.withLock {
+            stopping = true
+            stopDeadline = ContinuousClock.now + grace
+        }
+        queueTurn()
         finished.lock()
         while !isFinished { finished.wait() }
         finished.unlock()
@@ -203,33 +228,43 @@ public final class ConsensusLoop: @unchecked Sendable {
 
     // MARK: - The loop
 
-    private func runLoop() {
-        while true {
-            condition.lock()
-            while inbox.isEmpty && !stopping { condition.wait() }
-            if inbox.isEmpty && stopping {
-                // Draining: wake up now and then to see whether what is in flight has finished.
-                _ = condition.wait(until: Date().addingTimeInterval(0.02))
-            }
-            let batch = inbox
+    /// One turn: everything submitted since the last, then the Ready it produced.
+    private func turn() {
+        let (batch, stop, deadline, over): ([Input], Bool, ContinuousClock.Instant, Bool) = inboxLock.withLock {
+            turnQueued = false
+            if isFinishedFlag { return ([], false, stopDeadline, true) }
+            let taken = inbox
             inbox.removeAll(keepingCapacity: true)
-            let stop = stopping
-            let deadline = stopDeadline
-            condition.unlock()
-            draining = stop
-            do {
-                try process(batch)
-                try driveReady()
-                try maybeSnapshot()
-            } catch {
-                // A disk that fails a write or a sync cannot be trusted with what follows: stop
-                // the process (crash-stop), as a Raft server must, rather than serve without a log.
-                logger.critical("storage failed, stopping the server: \(error)")
-                failAllPending(.internalError, "storage failed: \(error)")
-                exit(74)
-            }
-            if stop && ((pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline) { break }
+            return (taken, stopping, stopDeadline, false)
         }
+        guard !over else { return }
+        draining = stop
+        do {
+            try process(batch)
+            try driveReady()
+            try maybeSnapshot()
+        } catch {
+            // A disk that fails a write or a sync cannot be trusted with what follows: stop
+            // the process (crash-stop), as a Raft server must, rather than serve without a log.
+            logger.critical("storage failed, stopping the server: \(error)")
+            failAllPending(.internalError, "storage failed: \(error)")
+            exit(74)
+        }
+        guard stop else { return }
+        if (pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline {
+            finish()
+        } else if !drainCheckQueued {
+            // Draining: look again now and then whether what is in flight has finished.
+            drainCheckQueued = true
+            eventLoop.scheduleTask(in: .milliseconds(20)) {
+                self.drainCheckQueued = false
+                self.queueTurn()
+            }
+        }
+    }
+
+    private func finish() {
+        inboxLock.withLock { isFinishedFlag = true }
         failAllPending(.shuttingDown, "the server is shutting down")
         watches.endAll(code: .shuttingDown, message: "the server is shutting down; resume the watch on another server")
         do { try replica.close() } catch { logger.error("closing the log: \(error)") }
@@ -390,6 +425,8 @@ public final class ConsensusLoop: @unchecked Sendable {
                 if let pending = pendingReads.removeValue(forKey: read.requestID) { pending.reply(pending.query(view)) }
             }
         }
+        // After the answers (see ``RaftReplica/advance(send:)``).
+        if !out.laterMessages.isEmpty { peers.send(out.laterMessages) }
     }
 
     /// The changes every module recorded for watchers since the last call, in index order.
@@ -412,11 +449,40 @@ public final class ConsensusLoop: @unchecked Sendable {
         pending.reply?(pending.complete(result, entry.index))
     }
 
+    /// Whether a snapshot is being serialized and written off the loop.
+    private var snapshotInFlight = false
+
+    /// Every `snapshotEvery` applied entries, snapshots the state and compacts the log — without
+    /// stalling the loop: the state is a value, so the loop hands a copy-on-write copy of it to a
+    /// background thread, which serializes it and writes and syncs the file; back on the loop the
+    /// file is linked in place and the log compacted (``RaftReplica/beginCompaction()``).
     private func maybeSnapshot() throws {
+        guard !snapshotInFlight else { return }
         let last = replica.storage.snapshotMetadata?.index ?? 0
         guard replica.stateMachine.appliedIndex >= last + options.snapshotEvery,
-              let metadata = try replica.compact() else { return }
-        logger.info("snapshot at index \(metadata.index); log compacted")
+              let (machine, metadata) = replica.beginCompaction() else { return }
+        snapshotInFlight = true
+        let source = SnapshotSource(machine: machine)
+        let directory = replica.snapshotDirectory
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let data = source.machine.snapshot()
+            let prepared = Result { try SnapshotStore.prepare(Snapshot(metadata: metadata, data: data), in: directory) }
+            submit(.run { loop in loop.finishSnapshot(data: data, prepared) })
+        }
+    }
+
+    private func finishSnapshot(data: [UInt8], _ prepared: Result<PreparedSnapshot, any Error>) {
+        snapshotInFlight = false
+        do {
+            if let metadata = try replica.finishCompaction(data: data, prepared: prepared.get()) {
+                logger.info("snapshot at index \(metadata.index); log compacted")
+            }
+        } catch {
+            // The same rule as for the log: a disk that fails a write cannot be trusted.
+            logger.critical("storage failed while snapshotting, stopping the server: \(error)")
+            failAllPending(.internalError, "storage failed: \(error)")
+            exit(74)
+        }
     }
 
     private func failAllPending(_ code: ClientErrorCode, _ message: String) {
@@ -500,6 +566,14 @@ public final class ConsensusLoop: @unchecked Sendable {
     public func status(_ body: @escaping @Sendable (RaftStatus) -> Void) {
         submit(.run { loop in body(loop.raft.status) })
     }
+}
+
+/// The state machine handed to the thread that serializes a snapshot. It is a value (modules are
+/// structs over copy-on-write collections): the loop's later changes copy what they touch and
+/// never reach this copy, which is only read.
+private final class SnapshotSource: @unchecked Sendable {
+    let machine: ModuleRouter
+    init(machine: ModuleRouter) { self.machine = machine }
 }
 
 /// How the loop serves one request (decided by a module's planner, carried out by the loop).

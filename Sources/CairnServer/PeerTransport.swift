@@ -34,7 +34,8 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
     private var onMessage: (@Sendable (Message) -> Void)?
     private var onHello: (@Sendable (PeerHello) -> Void)?
 
-    /// Creates the transport; nothing runs until ``listen(on:)`` and ``dial(_:)``.
+    /// Creates the transport; nothing runs until ``listen(on:)`` and ``dial(_:)``. Give it the
+    /// consensus loop's event loop as `group`, so that Raft messages never change threads.
     public init(group: any EventLoopGroup, listenerTLS: MutualTLSContext, dialerTLS: MutualTLSContext, hello: PeerHello, logger: Logger) {
         self.group = group
         self.listenerTLS = listenerTLS
@@ -173,9 +174,16 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
         for m in messages { byPeer[m.to, default: []].append(m) }
         for (peer, batch) in byPeer {
             guard let channel = lock.withLock({ connections[peer]?.channel }) else { continue }
-            channel.eventLoop.execute {
+            if channel.eventLoop.inEventLoop {
+                // The consensus loop runs on the peer connections' event loop: write now, so an
+                // append leaves before the leader's own fdatasync starts in the same turn.
                 for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
                 channel.flush()
+            } else {
+                channel.eventLoop.execute {
+                    for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
+                    channel.flush()
+                }
             }
         }
     }

@@ -42,6 +42,7 @@ final class SimNode {
     /// Comes back from a crash with only what was durable.
     func restart(seed: UInt64) {
         incarnation += 1
+        durable.loseUnsynced()
         let state = durable.restored
         raft = RaftNode(configuration: Self.configuration(id: id, seed: seed, incarnation: incarnation, profile: tuning), restoring: state)
         stateMachine = RecordingStateMachine()
@@ -62,6 +63,9 @@ public struct DurableState: Sendable {
     public var snapshot: Snapshot?
     /// The durable entries after the snapshot.
     public var entries: [Entry]
+    /// A hard state written without a sync (its commit index alone moved): durable only once a
+    /// later synced write follows it, lost if the node crashes first.
+    public var unsyncedHardState: HardState?
 
     /// A disk holding `state`.
     public init(_ state: RestoredState) {
@@ -73,9 +77,10 @@ public struct DurableState: Sendable {
     /// The last durable index (the snapshot's when no entry follows it).
     public var lastIndex: LogIndex { entries.last?.index ?? snapshot?.metadata.index ?? 0 }
 
-    /// What a node restarting from this disk recovers.
+    /// What a node restarting from this disk recovers: everything written, as after a process
+    /// crash (call ``loseUnsynced()`` first for a machine crash).
     public var restored: RestoredState {
-        RestoredState(hardState: hardState, snapshot: snapshot, entries: entries)
+        RestoredState(hardState: unsyncedHardState ?? hardState, snapshot: snapshot, entries: entries)
     }
 
     /// Writes one Ready in the documented order: snapshot, entries, hard state.
@@ -91,7 +96,17 @@ public struct DurableState: Sendable {
             precondition(first.index == base + LogIndex(entries.count) + 1, "a Ready left a gap in the durable log")
             entries.append(contentsOf: rd.entries)
         }
-        if let hs = rd.hardState { hardState = hs }
+        if rd.needsSync {
+            if let hs = rd.hardState ?? unsyncedHardState { hardState = hs }
+            unsyncedHardState = nil
+        } else if let hs = rd.hardState {
+            unsyncedHardState = hs
+        }
+    }
+
+    /// A machine crash: what was written without a sync is gone (the worst case).
+    public mutating func loseUnsynced() {
+        unsyncedHardState = nil
     }
 
     /// Stores a snapshot the node's own state machine made, dropping the entries it covers.

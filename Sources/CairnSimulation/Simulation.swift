@@ -299,7 +299,7 @@ public final class Simulation {
                 return
             }
             let start = max(now, node.diskQueue.last?.completeAt ?? now)
-            let completeAt = rd.needsPersist ? start + Int.random(in: 1...profile.maxDiskUnits, using: &rng) : start
+            let completeAt = rd.needsSync ? start + Int.random(in: 1...profile.maxDiskUnits, using: &rng) : start
             node.diskQueue.append((rd, completeAt))
         }
         completeDiskWrites(node)

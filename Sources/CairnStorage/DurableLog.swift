@@ -139,9 +139,10 @@ public final class DurableLog {
         return Array(recovered.entries.dropFirst(Int(snapshot.index - recovered.baseIndex)))
     }
 
-    /// Durably appends entries and/or a hard state; see ``WriteAheadLog/append(_:hardState:)``.
-    public func append(entries: [Entry], hardState: HardState?) throws {
-        try wal.append(entries, hardState: hardState)
+    /// Durably appends entries and/or a hard state; see ``WriteAheadLog/append(_:hardState:sync:)``
+    /// (`sync: false` only for a hard state whose commit index alone moved).
+    public func append(entries: [Entry], hardState: HardState?, sync: Bool = true) throws {
+        try wal.append(entries, hardState: hardState, sync: sync)
     }
 
     /// Installs a snapshot received from the leader: saves it durably, then resets the log to it
@@ -169,6 +170,26 @@ public final class DurableLog {
         snapshotMetadata = metadata
         try wal.releaseSegments(through: metadata.index)
     }
+
+    /// ``compact(_:)`` for a snapshot whose file was already written and synced off the owner's
+    /// thread (``SnapshotStore/prepare(_:in:)`` into ``snapshotDirectory``): links it in place,
+    /// then releases the log segments it covers. Throws, and leaves the file for the caller to
+    /// discard, when the log no longer holds the snapshot's entry.
+    public func compact(prepared: PreparedSnapshot) throws {
+        let metadata = prepared.metadata
+        guard let term = wal.term(at: metadata.index), term == metadata.term else {
+            throw StorageError(
+                .invalidArgument,
+                "cannot compact to index \(metadata.index) term \(metadata.term): the log holds "
+                    + (wal.term(at: metadata.index).map { "term \($0) there" } ?? "indices \(wal.baseIndex)...\(wal.lastIndex)"))
+        }
+        try snapshots.link(prepared)
+        snapshotMetadata = metadata
+        try wal.releaseSegments(through: metadata.index)
+    }
+
+    /// Where ``SnapshotStore/prepare(_:in:)`` writes snapshots for ``compact(prepared:)``.
+    public var snapshotDirectory: String { snapshots.directory }
 
     /// Closes the log.
     public func close() throws {

@@ -27,7 +27,7 @@ import CairnRaft
 /// released the entries between the two, and an operator should decide (the error names the file
 /// and the older snapshots that remain; moving the bad file aside makes the next one the latest).
 ///
-/// Owned by one task; deliberately not `Sendable`.
+/// Owned by one task; deliberately not `Sendable` (only ``prepare(_:in:)`` may run elsewhere).
 public final class SnapshotStore {
     /// The directory holding the snapshot files.
     public let directory: String
@@ -55,13 +55,23 @@ public final class SnapshotStore {
     ///
     /// When this returns the file is complete, synced and linked under its final name.
     public func save(_ snapshot: Snapshot) throws {
-        let metadata = snapshot.metadata
-        let name = Self.fileName(term: metadata.term, index: metadata.index)
-        let path = POSIX.join(directory, name)
-        let temporary = path + Self.temporarySuffix
+        try link(Self.prepare(snapshot, in: directory, temporarySuffix: Self.temporarySuffix))
+    }
 
-        var header: [UInt8] = Self.magic
-        header.appendLittleEndian(Self.version)
+    /// Writes `snapshot` into `directory` under a temporary name and syncs it; touches nothing
+    /// else, so it may run on any thread while the store's owner goes on (a snapshot of a large
+    /// state taken off the consensus loop). ``link(_:)`` then puts it in place.
+    public static func prepare(_ snapshot: Snapshot, in directory: String) throws -> PreparedSnapshot {
+        try prepare(snapshot, in: directory, temporarySuffix: ".prepared" + temporarySuffix)
+    }
+
+    private static func prepare(_ snapshot: Snapshot, in directory: String, temporarySuffix: String) throws -> PreparedSnapshot {
+        let metadata = snapshot.metadata
+        let path = POSIX.join(directory, fileName(term: metadata.term, index: metadata.index))
+        let temporary = path + temporarySuffix
+
+        var header: [UInt8] = magic
+        header.appendLittleEndian(version)
         header.appendLittleEndian(metadata.index)
         header.appendLittleEndian(metadata.term)
         let membership = metadata.membership.encoded()
@@ -86,7 +96,13 @@ public final class SnapshotStore {
             try? POSIX.remove(temporary)
             throw error
         }
-        try POSIX.rename(temporary, to: path)
+        return PreparedSnapshot(metadata: metadata, temporaryPath: temporary, finalPath: path)
+    }
+
+    /// Renames a prepared snapshot into place, syncs the directory, and deletes all but the
+    /// newest ``retainCount`` snapshots.
+    public func link(_ prepared: PreparedSnapshot) throws {
+        try POSIX.rename(prepared.temporaryPath, to: prepared.finalPath)
         try POSIX.syncDirectory(directory)
         try removeOld()
     }
@@ -195,3 +211,17 @@ private func hex(_ value: UInt32) -> String {
 
 @available(*, unavailable)
 extension SnapshotStore: Sendable {}
+
+/// A snapshot file written and synced under a temporary name (``SnapshotStore/prepare(_:in:)``),
+/// waiting to be linked in place; ``discard()`` removes it instead.
+public struct PreparedSnapshot: Sendable {
+    /// What the file holds.
+    public let metadata: SnapshotMetadata
+    let temporaryPath: String
+    let finalPath: String
+
+    /// Deletes the temporary file (a snapshot overtaken before it could be linked).
+    public func discard() {
+        try? POSIX.remove(temporaryPath)
+    }
+}

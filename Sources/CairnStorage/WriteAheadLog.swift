@@ -160,7 +160,10 @@ public final class WriteAheadLog {
     /// How many segment files the log currently has.
     public var segmentCount: Int { segments.count }
 
-    /// Durably appends `entries` and/or `hardState` as one record with one `fdatasync`.
+    /// Durably appends `entries` and/or `hardState` as one record with one `fdatasync`
+    /// (`sync: false` writes the record without one: it becomes durable with the next synced
+    /// record, and a machine crash before that may lose it — only for what Raft lets a node
+    /// forget, a hard state whose commit index alone moved).
     ///
     /// `entries` must be contiguous, their terms non-decreasing, and the first one must satisfy
     /// `baseIndex < index <= lastIndex + 1`; if it is `<= lastIndex`, the entries from there on are
@@ -168,7 +171,7 @@ public final class WriteAheadLog {
     /// durable); when both are, nothing is written.
     /// - Throws: ``StorageError/Code/invalidArgument`` without writing anything;
     ///   ``StorageError/Code/ioFailure`` after which the log accepts no further writes.
-    public func append(_ entries: [Entry], hardState: HardState?) throws {
+    public func append(_ entries: [Entry], hardState: HardState?, sync: Bool = true) throws {
         try checkUsable()
         guard !entries.isEmpty || hardState != nil else { return }
         var prevTerm: Term = 0
@@ -197,7 +200,7 @@ public final class WriteAheadLog {
         }
         buffer.removeAll(keepingCapacity: true)
         WALRecord.encodeBatch(into: &buffer, entries: entries, hardState: hardState, prevTerm: prevTerm)
-        try writeRecord(maxIndex: entries.last?.index ?? 0)
+        try writeRecord(maxIndex: entries.last?.index ?? 0, sync: sync)
 
         if let hardState { self.hardState = hardState }
         if let first = entries.first {
@@ -256,14 +259,14 @@ public final class WriteAheadLog {
 
     /// Writes `buffer` (one record) to the active segment, rotating first if it would overflow,
     /// and syncs it. Any failure makes the log unusable.
-    private func writeRecord(maxIndex: LogIndex) throws {
+    private func writeRecord(maxIndex: LogIndex, sync: Bool = true) throws {
         do {
             if writeOffset > WALRecord.segmentHeaderRecordSize, writeOffset + buffer.count > options.segmentSize {
                 try rotate()
             }
             guard let file = active else { throw StorageError(.closed, "no active segment in \(directory)") }
             try file.write(buffer, at: writeOffset)
-            try file.syncData()
+            if sync { try file.syncData() }
             writeOffset += buffer.count
             segments[segments.count - 1].maxIndex = max(segments[segments.count - 1].maxIndex, maxIndex)
         } catch let error as StorageError {

@@ -104,4 +104,42 @@ struct ReadyOrderingScenarioTests {
         #expect(cluster[1].commitIndex == 3)
         #expect(cluster.commands(2) == ["x"])
     }
+
+    @Test("a Ready that only moves the commit index needs no sync; a new term or vote does, and a lost commit index is learned again")
+    func commitAloneIsWrittenWithoutASync() throws {
+        let cluster = ScenarioCluster(voters: 3)
+        cluster.holdDisk(1)
+        cluster.campaign(1)
+        cluster.deliverAll()
+        cluster.deliverAll()
+        let candidacy = try #require(cluster.pendingWrites[1]?.last)
+        #expect(candidacy.hardState?.vote == 1)
+        #expect(candidacy.hardStateMustSync && candidacy.needsSync, "a vote must be durable before the requests for votes leave")
+        cluster.releaseDisk(1)
+        cluster.stabilize()
+        #expect(cluster.leader == 1)
+
+        cluster.holdDisk(1)
+        cluster.propose(1, "x")
+        cluster.deliverAll()  // the appends reach the followers, whose disks sync at once
+        cluster.deliverAll()  // their acknowledgements reach the leader, whose own write is still held
+        let writes = try #require(cluster.pendingWrites[1])
+        let append = try #require(writes.first { !$0.entries.isEmpty })
+        #expect(append.needsSync)
+        let commit = try #require(writes.first { $0.entries.isEmpty && $0.hardState != nil })
+        #expect(commit.hardState?.commit == append.entries.last?.index, "the followers' acknowledgements commit the entry")
+        #expect(!commit.hardStateMustSync && !commit.needsSync)
+        cluster.releaseDisk(1)
+        #expect(cluster.commands(1) == ["x"])
+        #expect(cluster.disks[1]?.hardState.commit ?? 0 < commit.hardState?.commit ?? 0, "written, not yet synced")
+        #expect(cluster.disks[1]?.restored.hardState.commit == commit.hardState?.commit, "a process restart would find it")
+
+        // A machine crash before any later sync loses the commit index, never the entry; it comes back.
+        cluster.restart(1, machineCrash: true)
+        #expect(cluster[1].lastIndex == append.entries.last?.index)
+        #expect(cluster[1].commitIndex < commit.hardState?.commit ?? 0, "the commit index was lost with the crash")
+        let ticks = cluster.tickAll(until: { cluster[1].commitIndex >= commit.hardState?.commit ?? .max })
+        #expect(ticks != nil, "a leader (re-)elected after the crash tells node 1 the commit index again")
+        #expect(cluster.commands(1) == ["x"])
+    }
 }

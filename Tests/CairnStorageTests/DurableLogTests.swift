@@ -22,6 +22,10 @@ private func fill(_ log: DurableLog, through last: LogIndex, term: Term, from fi
     }
 }
 
+private func snapshotFileNames(in directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".snap") }
+}
+
 @Suite("DurableLog")
 struct DurableLogTests {
     @Test("a new store is empty; appended entries and hard state come back")
@@ -54,6 +58,40 @@ struct DurableLogTests {
             try reopened.append(entries: entries(from: 25, count: 1, term: 2), hardState: nil)
             try reopened.close()
             #expect(try DurableLog.open(directory: directory, options: smallSegments).1.entries.map(\.index) == Array(14...25))
+        }
+    }
+
+    @Test("a snapshot prepared on another thread compacts like one saved in place; one the log moved past is refused and can be discarded")
+    func preparedCompaction() async throws {
+        try await withTemporaryDirectory { directory in
+            let (log, _) = try DurableLog.open(directory: directory, options: smallSegments)
+            try fill(log, through: 24, term: 1)
+            let target = log.snapshotDirectory
+            let prepared = try await Task.detached { try SnapshotStore.prepare(snapshot(index: 13, term: 1), in: target) }.value
+            #expect(try snapshotFileNames(in: directory + "/snap").isEmpty, "prepared, not yet linked")
+            try log.compact(prepared: prepared)
+            #expect(log.snapshotMetadata?.index == 13)
+            #expect(try segmentFiles(in: directory + "/wal").count == 4)
+
+            let stale = try SnapshotStore.prepare(snapshot(index: 30, term: 1), in: target)
+            #expect(throws: StorageError(.invalidArgument)) { try log.compact(prepared: stale) }
+            stale.discard()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/snap") == ["snapshot-0000000000000001-000000000000000d.snap"])
+            try log.close()
+            let (_, state) = try DurableLog.open(directory: directory, options: smallSegments)
+            #expect(state.snapshot == snapshot(index: 13, term: 1))
+            #expect(state.entries.map(\.index) == Array(14...24))
+        }
+    }
+
+    @Test("a hard state appended without a sync is in the log after a clean reopen")
+    func unsyncedCommit() throws {
+        try withTemporaryDirectory { directory in
+            let (log, _) = try DurableLog.open(directory: directory)
+            try fill(log, through: 6, term: 3)
+            try log.append(entries: [], hardState: HardState(term: 3, vote: 1, commit: 6), sync: false)
+            try log.close()
+            #expect(try DurableLog.open(directory: directory).1.hardState == HardState(term: 3, vote: 1, commit: 6))
         }
     }
 

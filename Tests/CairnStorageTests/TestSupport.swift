@@ -12,6 +12,15 @@ func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
     try body(url.path)
 }
 
+/// ``withTemporaryDirectory(_:)`` for an asynchronous body.
+func withTemporaryDirectory(_ body: (String) async throws -> Void) async throws {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("cairn-storage-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    try await body(url.path)
+}
+
 /// One call to `append`.
 struct Batch {
     var entries: [Entry]

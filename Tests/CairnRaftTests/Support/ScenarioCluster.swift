@@ -254,9 +254,12 @@ final class ScenarioCluster {
         pendingWrites[id] = nil
     }
 
-    /// The node starts again from what its disk holds (crashing it first if it is running).
-    func restart(_ id: NodeID) {
+    /// The node starts again from what its disk holds (crashing it first if it is running). A
+    /// process restart finds everything written; after a machine crash (`machineCrash`) what was
+    /// written without a sync is gone too.
+    func restart(_ id: NodeID, machineCrash: Bool = false) {
         crash(id)
+        if machineCrash { disks[id]!.loseUnsynced() }
         start(id, from: disks[id]!.restored)
     }
 

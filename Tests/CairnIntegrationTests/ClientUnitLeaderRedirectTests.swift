@@ -1,0 +1,43 @@
+import CairnClient
+import CairnWire
+import NIOConcurrencyHelpers
+import Testing
+
+/// What a client does with the other requests in flight on a connection when one of them learns
+/// that the server is not the leader.
+@Suite("Leaving a server that is not the leader")
+struct ClientUnitLeaderRedirectTests {
+    @Test("requests already in flight on the old connection still get their answers; the old connection closes once they have")
+    func inFlightRequestsSurviveARedirect() async throws {
+        // Connection 1 holds the put of "a", answers the put of "b" with "not the leader", and
+        // only answers "a" once the client has moved "b" to connection 2.
+        let held = NIOLockedValueBox<(FakeCairnServer.Connection, UInt64)?>(nil)
+        let server = try await FakeCairnServer { connection, stream, request in
+            guard case .kvPut(let key, _, _, _) = request else { return }
+            switch (connection.number, key) {
+            case (1, "a"):
+                held.withLockedValue { $0 = (connection, stream) }
+            case (1, _):
+                connection.send(stream, .notLeader(leaderID: .none, leaderAddress: ""))
+            default:
+                connection.send(stream, .kvPut(succeeded: true, index: 7))
+                if let (first, heldStream) = held.withLockedValue({ $0 }) {
+                    first.send(heldStream, .kvPut(succeeded: true, index: 6))
+                }
+            }
+        }
+        let client = try server.client()
+        async let a = client.put("a", value: [1])
+        try await server.waitFor("the put of a") { $0.contains { $0.request == .kvPut(key: "a", value: [1], flags: 0, cas: nil) } }
+        let b = try await client.put("b", value: [2])
+        #expect(b == (true, 7))
+        let first = try await a
+        #expect(first == (true, 6), "not \"outcome unknown\": the old connection was left open for it")
+        let puts = server.requests.map { ($0.connection, $0.request) }
+        #expect(puts.filter { $0.0 == 2 }.count == 1, "b moved to a new connection; a was never sent twice")
+        let oldConnection = try #require(held.withLockedValue { $0 }).0
+        try await oldConnection.channel.closeFuture.get()
+        await client.close()
+        await server.shutdown()
+    }
+}
