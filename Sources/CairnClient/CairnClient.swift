@@ -51,6 +51,9 @@ public final class CairnClient: Sendable {
         var connection: ClientConnection?
         var preferred: String?
         var next: Int
+        /// The dial in progress, which every caller that needs a connection meanwhile awaits
+        /// (a thousand watches opened at once share one connection, not a thousand handshakes).
+        var dialing: Task<ClientConnection, any Error>?
     }
 
     private struct State {
@@ -238,30 +241,53 @@ public final class CairnClient: Sendable {
         connection.close()
     }
 
-    /// `lane`'s open connection, or a new one to the address it dials next.
+    /// `lane`'s open connection, or a new one to the address it dials next. Callers that arrive
+    /// while a dial is in progress wait for that dial.
     func currentConnection(_ lane: Lane, timeout: Duration) async throws -> ClientConnection {
-        let (existing, address, closed): (ClientConnection?, String, Bool) = state.withLockedValue { s in
-            if let c = s[lane].connection, c.isActive { return (c, c.address, s.closed) }
+        enum Next { case existing(ClientConnection), wait(Task<ClientConnection, any Error>), closed }
+        let next: Next = state.withLockedValue { s in
+            if s.closed { return .closed }
+            if let c = s[lane].connection, c.isActive { return .existing(c) }
+            if let dialing = s[lane].dialing { return .wait(dialing) }
             let address = s[lane].preferred ?? configuration.addresses[s[lane].next % configuration.addresses.count]
-            return (nil, address, s.closed)
-        }
-        if closed { throw CairnClientError(.closed, "the client is closed") }
-        if let existing { return existing }
-        let ms = min(5_000, Self.milliseconds(timeout))
-        do {
-            let connection = try await ClientConnection.connect(to: address, group: group, tls: tls, logger: logger, timeout: .milliseconds(ms))
-            let (winner, closedMeanwhile): (ClientConnection, Bool) = state.withLockedValue { s in
-                if let c = s[lane].connection, c.isActive { return (c, s.closed) }
-                if !s.closed { s[lane].connection = connection }
-                return (connection, s.closed)
+            let ms = min(5_000, Self.milliseconds(timeout))
+            let dial = Task { [group, tls, logger] in
+                do {
+                    return try await ClientConnection.connect(to: address, group: group, tls: tls, logger: logger, timeout: .milliseconds(ms))
+                } catch let error as CairnClientError {
+                    throw error
+                } catch {
+                    throw CairnClientError(.unreachable, "\(address): \(error)")
+                }
             }
-            if winner !== connection || closedMeanwhile { connection.close() }
-            if closedMeanwhile { throw CairnClientError(.closed, "the client is closed") }
-            return winner
-        } catch let error as CairnClientError {
+            s[lane].dialing = dial
+            return .wait(dial)
+        }
+        let dial: Task<ClientConnection, any Error>
+        switch next {
+        case .closed: throw CairnClientError(.closed, "the client is closed")
+        case .existing(let connection): return connection
+        case .wait(let task): dial = task
+        }
+        let result = await dial.result
+        let (outcome, closedMeanwhile): (Result<ClientConnection, any Error>, Bool) = state.withLockedValue { s in
+            if s[lane].dialing == dial {
+                s[lane].dialing = nil
+                if case .success(let connection) = result, !s.closed { s[lane].connection = connection }
+            }
+            return (result, s.closed)
+        }
+        switch outcome {
+        case .success(let connection):
+            if closedMeanwhile {
+                connection.close()
+                throw CairnClientError(.closed, "the client is closed")
+            }
+            return connection
+        case .failure(let error as CairnClientError):
             throw error
-        } catch {
-            throw CairnClientError(.unreachable, "\(address): \(error)")
+        case .failure(let error):
+            throw CairnClientError(.unreachable, "\(error)")
         }
     }
 }

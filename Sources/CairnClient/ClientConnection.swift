@@ -117,7 +117,7 @@ struct ServerStream: Sendable {
     /// The stream id on its connection.
     let streamID: UInt64
     /// The responses, in the order they arrived.
-    let responses: AsyncStream<ClientResponse>
+    let responses: ResponseStream.Consumer
     /// Set before ``responses`` finishes.
     let endBox: NIOLockedValueBox<StreamEnd?>
     /// Cancels the stream (sends `watchCancel` if the server still runs it).
@@ -143,6 +143,10 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     private var open = true
     /// Set by ``retire(channel:)``: close once nothing is pending.
     private var retiring = false
+    /// The last watch event decoded, with its payload: a server sends one change to every watch
+    /// of it with the same payload bytes (it encodes each event once), so the watches after the
+    /// first on this connection reuse the decoded event instead of decoding it again.
+    private var lastEvent: (payload: ByteBuffer, response: ClientResponse)?
 
     /// Must run on the channel's event loop. See ``ClientConnection/retire()``.
     func retire(channel: any Channel) {
@@ -190,13 +194,14 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Where the responses of one server stream go.
     private struct StreamRoute {
-        let continuation: AsyncStream<ClientResponse>.Continuation
+        let continuation: ResponseStream
         let end: NIOLockedValueBox<StreamEnd?>
     }
 
     /// Must run on the channel's event loop.
     func openStream(_ request: ClientRequest, on channel: any Channel, capacity: Int) -> ServerStream {
-        let (responses, continuation) = AsyncStream.makeStream(of: ClientResponse.self, bufferingPolicy: .bufferingOldest(max(1, capacity)))
+        let continuation = ResponseStream(capacity: capacity)
+        let responses = ResponseStream.Consumer(continuation)
         let end = NIOLockedValueBox<StreamEnd?>(nil)
         guard open else {
             end.withLockedValue { $0 = .connectionLost(failure ?? CairnClientError(.unreachable, "the connection is closed")) }
@@ -210,9 +215,7 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         let cancel: @Sendable () -> Void = { [self] in
             loop.execute { self.closeStream(stream, reason: .cancelled, on: channel) }
         }
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { cancel() }
-        }
+        continuation.setOnCancel(cancel)
         channel.writeAndFlush(WireMessage.request(streamID: stream, request), promise: nil)
         return ServerStream(streamID: stream, responses: responses, endBox: end, cancelAction: cancel)
     }
@@ -245,15 +248,26 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
             closeStream(stream, reason: .overflow, on: channel)
         case .terminated:
             closeStream(stream, reason: .cancelled, on: channel)
-        @unknown default:
-            closeStream(stream, reason: .overflow, on: channel)
         }
+    }
+
+    /// Decodes `frame`, reusing the last decoded watch event when the payload is the same.
+    private func decode(_ frame: Frame) throws(WireError) -> WireMessage {
+        if frame.kind == .response, let last = lastEvent, last.payload == frame.payload {
+            try frame.kind.checkStreamID(frame.streamID)
+            return .response(streamID: frame.streamID, last.response)
+        }
+        let message = try WireMessage(decoding: frame)
+        if case .response(_, let response) = message, case .watchEvent = response {
+            lastEvent = (frame.payload, response)
+        }
+        return message
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         do {
-            switch try WireMessage(decoding: frame) {
+            switch try decode(frame) {
             case .response(let stream, let response):
                 if let entry = pending.removeValue(forKey: stream) {
                     entry.timeout.cancel()

@@ -40,6 +40,7 @@ final class FakeCairnServer: @unchecked Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let received = NIOLockedValueBox<[Received]>([])
+    private let accepted = NIOLockedValueBox(0)
     private let configuration: ClientConfiguration
 
     /// Starts a server whose answers come from `script` (called on the server's event loop).
@@ -57,7 +58,7 @@ final class FakeCairnServer: @unchecked Sendable {
         let tls = try MutualTLSContext.clientListener(identity: try TLSIdentity(authority: ca, issued: server))
         let logger = Logger(label: "fake-cairn")
         let received = received
-        let connections = NIOLockedValueBox(0)
+        let connections = accepted
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -81,6 +82,9 @@ final class FakeCairnServer: @unchecked Sendable {
     func client() throws -> CairnClient {
         try CairnClient(configuration: configuration)
     }
+
+    /// How many client connections were accepted so far.
+    var connectionsAccepted: Int { accepted.withLockedValue { $0 } }
 
     /// Every request received so far, in arrival order.
     var requests: [Received] { received.withLockedValue { $0 } }

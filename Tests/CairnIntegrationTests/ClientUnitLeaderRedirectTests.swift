@@ -40,4 +40,34 @@ struct ClientUnitLeaderRedirectTests {
         await client.close()
         await server.shutdown()
     }
+
+    @Test("requests and watches started together share one connection per lane instead of dialing one each")
+    func concurrentStartsShareOneDial() async throws {
+        let server = try await FakeCairnServer { connection, stream, request in
+            switch request {
+            case .kvPut: connection.send(stream, .kvPut(succeeded: true, index: 5))
+            case .watch: connection.send(stream, .watchEvent(keyEvent(5, snapshot: true)))
+            default: break
+            }
+        }
+        let client = try server.client()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<50 {
+                group.addTask { _ = try await client.put("k\(i)", value: [1]) }
+                group.addTask {
+                    var events = client.watch(.key("w\(i)")).makeAsyncIterator()
+                    _ = try await events.next()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let requests = server.requests
+        let putConnections = Set(requests.filter { if case .kvPut = $0.request { return true } else { return false } }.map(\.connection))
+        let watchConnections = Set(requests.filter { if case .watch = $0.request { return true } else { return false } }.map(\.connection))
+        #expect(putConnections.count == 1, "puts went over connections \(putConnections.sorted())")
+        #expect(watchConnections.count == 1, "watches went over connections \(watchConnections.sorted())")
+        #expect(server.connectionsAccepted == 2, "one connection for requests, one for watches")
+        await client.close()
+        await server.shutdown()
+    }
 }

@@ -329,3 +329,31 @@ struct ClientPayloadValidationTests {
         }
     }
 }
+
+/// The UTF-8 check of every string field against the standard library's own validation, on the
+/// sequences UTF-8 decoders get wrong.
+@Suite("UTF-8 in string fields")
+struct StringFieldUTF8Tests {
+    static let cases: [[UInt8]] = [
+        Array("plain".utf8), Array("ключ/值/🔑".utf8), [0xEF, 0xBF, 0xBD],  // a literal U+FFFD is valid
+        [], [0x00], [0x7F],
+        [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xF0, 0x80, 0x80, 0x80],  // overlong
+        [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // surrogates
+        [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],  // beyond U+10FFFF
+        [0xE2, 0x82], [0x61, 0xF0, 0x9F, 0x94], [0x80], [0x61, 0xBF, 0x62],  // cut short, stray continuation
+    ]
+
+    @Test("a key is accepted exactly when the standard library calls its bytes valid UTF-8", arguments: cases)
+    func keyBytes(_ bytes: [UInt8]) throws {
+        let placeholder = String(repeating: "\u{1}", count: bytes.count)
+        let payload = patching(encode(.kvGet(key: "<" + placeholder + ">", consistency: .linearizable)), "<", offset: 1, with: bytes)
+        let reference = String(validating: bytes, as: UTF8.self)
+        do {
+            let request = try decodeRequest(payload)
+            #expect(request == .kvGet(key: "<" + (reference ?? "?") + ">", consistency: .linearizable))
+            #expect(reference != nil, "accepted bytes the standard library refuses: \(bytes)")
+        } catch {
+            #expect(reference == nil, "refused valid UTF-8 \(bytes): \(error)")
+        }
+    }
+}

@@ -72,7 +72,16 @@ struct BenchCommand: AsyncParsableCommand {
 
         var clientList: [CairnClient] = []
         do {
-            for _ in 0..<connectionCount { clientList.append(try CairnClient(configuration: clientConfiguration)) }
+            // Connection i lists the servers starting at the i-th, so the connections' watch
+            // streams (each client starts them on the second server it lists) spread over the
+            // whole cluster, as etcd's benchmark spreads its connections. Requests still find
+            // and follow the leader.
+            for i in 0..<connectionCount {
+                var rotated = clientConfiguration
+                let addresses = clientConfiguration.addresses
+                rotated.addresses = Array(addresses[(i % addresses.count)...] + addresses[..<(i % addresses.count)])
+                clientList.append(try CairnClient(configuration: rotated))
+            }
         } catch let error as CairnClientError {
             for client in clientList { await client.close() }
             throw refuse(error.reason)

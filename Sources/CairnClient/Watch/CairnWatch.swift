@@ -65,7 +65,30 @@ public struct CairnWatch: AsyncSequence, Sendable {
     }
 
     /// One iteration of a ``CairnWatch``: the shell that runs a ``WatchResumer``.
+    ///
+    /// A one-reference handle on the iteration's state, so that generic code iterating any
+    /// `AsyncSequence` (a watch per task, ten thousand tasks) copies a pointer per event rather
+    /// than the whole state.
     public struct Iterator: AsyncIteratorProtocol {
+        private let core: IteratorCore
+
+        init(client: CairnClient, target: WatchTarget, options: WatchOptions, statistics: WatchStatistics, resumer: WatchResumer) {
+            core = IteratorCore(client: client, target: target, options: options, statistics: statistics, resumer: resumer)
+        }
+
+        /// The next event; nil when the consuming task was cancelled.
+        public mutating func next() async throws -> WatchEvent? {
+            try await core.next(isolation: nil)
+        }
+
+        /// The next event; nil when the consuming task was cancelled.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> WatchEvent? {
+            try await core.next(isolation: actor)
+        }
+    }
+
+    /// The state and logic of an ``Iterator``.
+    final class IteratorCore {
         private let client: CairnClient
         private let target: WatchTarget
         private let options: WatchOptions
@@ -74,7 +97,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
         /// What to do when no stream is open; nil once the watch is over.
         private var nextAction: WatchResumer.Action?
         private var connection: ClientConnection?
-        private var responses: AsyncStream<ClientResponse>.Iterator?
+        private var responses: ResponseStream.Consumer?
         /// Holds the open stream; cancels it when the last copy of the iterator goes away.
         private let current = StreamHolder()
 
@@ -88,12 +111,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
         }
 
         /// The next event; nil when the consuming task was cancelled.
-        public mutating func next() async throws -> WatchEvent? {
-            try await next(isolation: nil)
-        }
-
-        /// The next event; nil when the consuming task was cancelled.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> WatchEvent? {
+        func next(isolation actor: isolated (any Actor)?) async throws -> WatchEvent? {
             // Each pass either delivers an event, drops a stale one, or handles one stream end;
             // stream ends are spaced by the resumer's backoff and bounded by its attempt limit.
             while true {
@@ -113,7 +131,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
                         continue
                     }
                 }
-                if let response = await responses?.next(isolation: actor) {
+                if let response = await responses?.next() {
                     guard case .watchEvent(let event) = response else { continue }
                     switch resumer.received(event) {
                     case .deliver:
@@ -137,7 +155,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
 
         /// Connects (to another server first when `switchServer`) and opens the stream; a
         /// failure becomes the resumer's next decision.
-        private mutating func open(fromIndex: UInt64, switchServer: Bool, isolation actor: isolated (any Actor)?) async {
+        private func open(fromIndex: UInt64, switchServer: Bool, isolation actor: isolated (any Actor)?) async {
             if switchServer {
                 if let connection { client.drop(connection, .watches) }
                 client.rotate(.watches)
@@ -147,7 +165,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
                 self.connection = connection
                 let stream = try await connection.openStream(.watch(target, fromIndex: fromIndex), capacity: options.bufferCapacity)
                 current.set(stream)
-                responses = stream.responses.makeAsyncIterator()
+                responses = stream.responses
             } catch {
                 let failure = error as? CairnClientError
                     ?? (client.isClosed ? CairnClientError(.closed, "the client is closed") : CairnClientError(.unreachable, "\(error)"))
@@ -157,7 +175,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
         }
 
         /// Ends the iteration for a cancelled consumer.
-        private mutating func stop() -> WatchEvent? {
+        private func stop() -> WatchEvent? {
             current.cancel()
             responses = nil
             nextAction = nil
