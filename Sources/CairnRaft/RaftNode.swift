@@ -177,8 +177,6 @@ public struct RaftNode: Sendable {
         return .started
     }
 
-    /// Compacts the log up to `index` (which must be applied), keeping `data` — the state
-    /// machine's image at exactly `index` — as the snapshot sent to followers that fall behind.
     /// The metadata ``compact(index:data:)`` would give a snapshot at `index` now, or nil when
     /// `index` cannot be compacted to (not applied yet, or already compacted away). For a
     /// snapshot serialized and saved off the node's thread before it is handed to `compact`.
@@ -187,6 +185,8 @@ public struct RaftNode: Sendable {
         return SnapshotMetadata(index: index, term: t, membership: membership(at: index))
     }
 
+    /// Compacts the log up to `index` (which must be applied), keeping `data` — the state
+    /// machine's image at exactly `index` — as the snapshot sent to followers that fall behind.
     public mutating func compact(index: LogIndex, data: [UInt8]) -> CompactionOutcome {
         guard index > log.baseIndex, index <= log.applied, let t = log.term(at: index) else { return .invalidIndex }
         let metadata = SnapshotMetadata(index: index, term: t, membership: membership(at: index))
