@@ -1,4 +1,5 @@
 import CairnClient
+import Foundation
 import CairnWire
 import NIOConcurrencyHelpers
 import Testing
@@ -70,4 +71,30 @@ struct ClientUnitLeaderRedirectTests {
         await client.close()
         await server.shutdown()
     }
+
+    @Test("a task that prefers the client's task executor runs, and resumes after each answer, on the client's connection thread")
+    func taskExecutorIsTheConnectionThread() async throws {
+        let server = try await FakeCairnServer { connection, stream, request in
+            if case .kvPut = request { connection.send(stream, .kvPut(succeeded: true, index: 1)) }
+        }
+        let client = try server.client()
+        let threads = try await withTaskExecutorPreference(client.taskExecutor) {
+            var names = [currentThreadName()]
+            for i in 0..<3 {
+                _ = try await client.put("k\(i)", value: [1])
+                names.append(currentThreadName())
+            }
+            return names
+        }
+        #expect(Set(threads).count == 1, "one thread throughout: \(threads)")
+        #expect(threads.allSatisfy { $0.hasPrefix("NIO-ELT") }, "an event loop thread: \(threads)")
+        await client.close()
+        await server.shutdown()
+    }
+}
+
+/// The name of the calling thread (a synchronous function: `Thread.current` is not available to
+/// asynchronous code).
+private func currentThreadName() -> String {
+    Thread.current.name ?? ""
 }
