@@ -189,17 +189,13 @@ public final class ConsensusLoop: @unchecked Sendable {
     /// Queues an input; never blocks on the loop. From the loop's own event loop (a peer
     /// connection, a tick) it costs no wake-up: the turn runs once the current one has finished.
     public func submit(_ input: Input) {
-        let queue: Bool = inboxLock.withLock {
-            inbox.append(input)
-            if turnQueued || isFinishedFlag { return false }
-            turnQueued = true
-            return true
-        }
-        if queue { eventLoop.execute { self.turn() } }
+        queueTurn(adding: input)
     }
 
-    private func queueTurn() {
+    /// Queues a turn unless one is queued already (or the loop stopped), after adding `input`.
+    private func queueTurn(adding input: Input? = nil) {
         let queue: Bool = inboxLock.withLock {
+            if let input { inbox.append(input) }
             if turnQueued || isFinishedFlag { return false }
             turnQueued = true
             return true

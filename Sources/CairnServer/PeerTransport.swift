@@ -174,17 +174,13 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
         for m in messages { byPeer[m.to, default: []].append(m) }
         for (peer, batch) in byPeer {
             guard let channel = lock.withLock({ connections[peer]?.channel }) else { continue }
-            if channel.eventLoop.inEventLoop {
-                // The consensus loop runs on the peer connections' event loop: write now, so an
-                // append leaves before the leader's own fdatasync starts in the same turn.
+            let write: @Sendable () -> Void = {
                 for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
                 channel.flush()
-            } else {
-                channel.eventLoop.execute {
-                    for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
-                    channel.flush()
-                }
             }
+            // The consensus loop runs on the peer connections' event loop: write now, so an
+            // append leaves before the leader's own fdatasync starts in the same turn.
+            if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         }
     }
 

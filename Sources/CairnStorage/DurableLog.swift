@@ -159,16 +159,10 @@ public final class DurableLog {
     /// - Throws: ``StorageError/Code/invalidArgument`` (before writing anything) when the log does
     ///   not hold an entry with the snapshot's index and term.
     public func compact(_ snapshot: Snapshot) throws {
-        let metadata = snapshot.metadata
-        guard let term = wal.term(at: metadata.index), term == metadata.term else {
-            throw StorageError(
-                .invalidArgument,
-                "cannot compact to index \(metadata.index) term \(metadata.term): the log holds "
-                    + (wal.term(at: metadata.index).map { "term \($0) there" } ?? "indices \(wal.baseIndex)...\(wal.lastIndex)"))
-        }
+        try checkHolds(snapshot.metadata)
         try snapshots.save(snapshot)
-        snapshotMetadata = metadata
-        try wal.releaseSegments(through: metadata.index)
+        snapshotMetadata = snapshot.metadata
+        try wal.releaseSegments(through: snapshot.metadata.index)
     }
 
     /// ``compact(_:)`` for a snapshot whose file was already written and synced off the owner's
@@ -176,16 +170,20 @@ public final class DurableLog {
     /// then releases the log segments it covers. Throws, and leaves the file for the caller to
     /// discard, when the log no longer holds the snapshot's entry.
     public func compact(prepared: PreparedSnapshot) throws {
-        let metadata = prepared.metadata
+        try checkHolds(prepared.metadata)
+        try snapshots.link(prepared)
+        snapshotMetadata = prepared.metadata
+        try wal.releaseSegments(through: prepared.metadata.index)
+    }
+
+    /// Throws ``StorageError/Code/invalidArgument`` unless the log holds the entry `metadata` names.
+    private func checkHolds(_ metadata: SnapshotMetadata) throws {
         guard let term = wal.term(at: metadata.index), term == metadata.term else {
             throw StorageError(
                 .invalidArgument,
                 "cannot compact to index \(metadata.index) term \(metadata.term): the log holds "
                     + (wal.term(at: metadata.index).map { "term \($0) there" } ?? "indices \(wal.baseIndex)...\(wal.lastIndex)"))
         }
-        try snapshots.link(prepared)
-        snapshotMetadata = metadata
-        try wal.releaseSegments(through: metadata.index)
     }
 
     /// Where ``SnapshotStore/prepare(_:in:)`` writes snapshots for ``compact(prepared:)``.

@@ -76,20 +76,9 @@ public final class WatchHub {
         }
 
         switch target {
-        case .key(let key):
+        case .key, .keyPrefix:
             if fromIndex == 0 {
-                let changes = state.kvEntry(key).map { [KVChange(key: $0.key, entry: $0)] } ?? []
-                send(.keys(changes, snapshot: true), at: state.appliedIndex)
-            } else if fromIndex < history.floor {
-                sink.end(streamID: streamID, code: .historyCompacted, message: compactedMessage(fromIndex))
-                return
-            } else {
-                replay(target, after: fromIndex, send)
-            }
-        case .keyPrefix(let prefix):
-            if fromIndex == 0 {
-                let changes = state.kvEntries(prefix: prefix).map { KVChange(key: $0.key, entry: $0) }
-                send(.keys(changes, snapshot: true), at: state.appliedIndex)
+                send(.keys(Self.currentKeys(target, state: state), snapshot: true), at: state.appliedIndex)
             } else if fromIndex < history.floor {
                 sink.end(streamID: streamID, code: .historyCompacted, message: compactedMessage(fromIndex))
                 return
@@ -109,6 +98,15 @@ public final class WatchHub {
         registry.insert(Watcher(target: target, sink: sink, lastIndex: lastIndex), as: id)
         if !events.isEmpty {
             sink.deliver(events)
+        }
+    }
+
+    /// The entries a key or prefix watch starts from (its `snapshot: true` event).
+    private static func currentKeys(_ target: WatchTarget, state: some WatchStateSource) -> [KVChange] {
+        switch target {
+        case .key(let key): state.kvEntry(key).map { [KVChange(key: $0.key, entry: $0)] } ?? []
+        case .keyPrefix(let prefix): state.kvEntries(prefix: prefix).map { KVChange(key: $0.key, entry: $0) }
+        case .service, .services: []
         }
     }
 
