@@ -86,10 +86,12 @@ let package = Package(
         .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage"]),
         .testTarget(name: "CairnKernelTests", dependencies: ["CairnKernel", "CairnStorage"]),
         .testTarget(name: "CairnSimulationTests", dependencies: ["CairnSimulation"]),
-        .testTarget(name: "CairnKVTests", dependencies: ["CairnKV", "CairnKernel", "CairnRaft", "CairnWire"]),
-        .testTarget(name: "CairnCatalogTests", dependencies: ["CairnCatalog", "CairnKernel", "CairnRaft", "CairnWire"]),
+        // What several test targets share (one gate for CPU-heavy model comparisons).
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
+        .testTarget(name: "CairnKVTests", dependencies: ["CairnKV", "CairnKernel", "CairnRaft", "CairnWire", "CairnTestSupport"]),
+        .testTarget(name: "CairnCatalogTests", dependencies: ["CairnCatalog", "CairnKernel", "CairnRaft", "CairnWire", "CairnTestSupport"]),
         .testTarget(name: "CairnServerTests", dependencies: [
-            "CairnServer", "CairnWire", "CairnCatalog", "CairnKV", "CairnKernel",
+            "CairnServer", "CairnWire", "CairnCatalog", "CairnKV", "CairnKernel", "CairnRaft",
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ] + nio),
         .testTarget(name: "CairnWireTests", dependencies: [

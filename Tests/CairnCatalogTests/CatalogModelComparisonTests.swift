@@ -2,6 +2,7 @@ import Foundation
 import CairnCatalog
 import CairnRaft
 import CairnWire
+import CairnTestSupport
 import Testing
 
 @Suite("Catalog against a reference model")
@@ -115,22 +116,5 @@ struct CatalogModelComparisonTests {
             }
         }
         return nil
-    }
-}
-
-/// At most one model comparison runs at a time (the machine has two cores, shared with the rest
-/// of the suite).
-private let modelRuns = DispatchSemaphore(value: 1)
-
-/// Runs CPU-bound test work on a thread of its own (one at a time) and returns its result.
-func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            modelRuns.wait()
-            defer { modelRuns.signal() }
-            continuation.resume(with: Result { try body() })
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }

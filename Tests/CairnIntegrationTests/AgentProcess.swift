@@ -92,17 +92,12 @@ final class ClusterFixture: @unchecked Sendable {
         logs[i] = log
     }
 
-    func kill9(_ i: Int) {
+    /// SIGKILL, then waits (without holding a thread) until the process is gone.
+    func kill9(_ i: Int) async {
         guard let p = processes[i] else { return }
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-    }
-
-    /// SIGTERM and waits for the exit, blocking the thread (for `deinit`, which cannot await).
-    func terminateBlocking(_ i: Int) {
-        guard let p = processes[i], p.isRunning else { return }
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// SIGTERM, then waits (bounded) and returns the exit status.

@@ -6,7 +6,7 @@ import Testing
 
 /// What a client does with the other requests in flight on a connection when one of them learns
 /// that the server is not the leader.
-@Suite("Leaving a server that is not the leader")
+@Suite("Leaving a server that is not the leader", .timeLimit(.minutes(1)))
 struct ClientUnitLeaderRedirectTests {
     @Test("requests already in flight on the old connection still get their answers; the old connection closes once they have")
     func inFlightRequestsSurviveARedirect() async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// `SessionKeeper`, `CairnLock`, `LeaderElection` and the request mapping of the client API,
 /// against a scripted server.
-@Suite("Sessions, locks and requests against a scripted server")
+@Suite("Sessions, locks and requests against a scripted server", .timeLimit(.minutes(1)))
 struct ClientUnitLockStreamTests {
     func session(_ id: String, ttl: UInt64 = 10_000) -> Session {
         Session(id: id, name: "", node: "n1", ttlMilliseconds: ttl, lockDelayMilliseconds: 0, behavior: .release, checks: [], createIndex: 1)
@@ -77,9 +77,10 @@ struct ClientUnitLockStreamTests {
         }
         let client = try server.client()
         let keeper = SessionKeeper(client: client, sessionID: "s-2", ttl: .seconds(60))
-        let waiter = Task { await keeper.lost.first { _ in true } }
+        // Subscribed before the close, so the close must finish a waiting iteration.
+        var losses = keeper.lost.makeAsyncIterator()
         await keeper.close()
-        #expect(await waiter.value == nil)
+        #expect(await losses.next() == nil)
         #expect(server.requests.map(\.request).contains(.sessionDestroy(id: "s-2")))
         await client.close()
         await server.shutdown()

@@ -80,6 +80,7 @@ struct ClientUnitWatchStreamTests {
         #expect(server.watches.map(\.fromIndex) == [0, 1, 2])
         // Shutting down moves the watch to a fresh connection; a slow stream stays on its own.
         let connections = server.requests.filter { if case .watch = $0.request { return true } else { return false } }.map(\.connection)
+        try #require(connections.count == 3)
         #expect(connections[0] == connections[1])
         #expect(connections[2] != connections[1])
         await client.close()
@@ -183,6 +184,7 @@ struct ClientUnitWatchStreamTests {
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while watch.statistics.deliveredEvents < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(watch.statistics.deliveredEvents >= 1, "the watch is running when the client closes")
         await client.close()
         #expect(try await consumer.value.code == .closed)
         await server.shutdown()

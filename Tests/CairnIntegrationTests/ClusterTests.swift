@@ -48,7 +48,7 @@ struct ClusterTests {
 
         // kill -9 the leader: a new one is elected and every acknowledged write survives.
         let victim = try #require(index(of: firstLeader.name))
-        fx.kill9(victim)
+        await fx.kill9(victim)
         let survivors = (1...3).filter { $0 != victim }
         let survivorClient = try fx.client(survivors, timeout: .seconds(20))
         let killedAt = ContinuousClock.now
@@ -134,7 +134,7 @@ struct ClusterTests {
         #expect(try await direct.get("redirected")?.value == [7])
         await direct.close()
         let other = try #require((1...3).first { "n\($0)" != leader.name && $0 != follower })
-        fx.kill9(other)
+        await fx.kill9(other)
         #expect(try await client.put("two-of-three", value: [2]).succeeded)
         await client.close()
         for i in 1...3 where i != other { #expect(await fx.terminate(i) == 0) }

@@ -5,7 +5,8 @@ import Testing
 
 /// A real agent refuses every connection that does not meet its mutual-TLS rules, on both of its
 /// ports, whether the other side is the Cairn client or `openssl s_client` — and says why in its
-/// log. One agent serves every case.
+/// log. Each case starts an agent of its own (Swift Testing makes a suite instance per test); the
+/// fixture kills it when the case ends.
 @Suite("Security matrix against a running agent", .serialized)
 final class SecurityMatrixTests {
     let fx: ClusterFixture
@@ -37,8 +38,6 @@ final class SecurityMatrixTests {
         _ = try await fx.eventually(within: 30, "the agent to lead") { try await client.put("up", value: [1]).succeeded ? true : nil }
         await client.close()
     }
-
-    deinit { fx.terminateBlocking(1) }
 
     static var openssl: String? {
         for dir in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/openssl") {
@@ -160,11 +159,13 @@ func runWithInput(_ executable: String, _ arguments: [String], input: [UInt8], t
     p.standardOutput = output
     p.standardError = output
     let writer = stdin.fileHandleForWriting
-    _ = try await p.runToExit(within: timeout) {
+    let status = try await p.runToExit(within: timeout) {
         writer.write(Data(input))
         try? writer.close()
     }
     try? output.close()
     let text = String(decoding: (try? Data(contentsOf: outputFile)) ?? Data(), as: UTF8.self)
-    return ProcessResult(status: p.terminationStatus, output: text)
+    // A run that had to be killed is no answer (its kill status would pass for a refusal).
+    guard let status else { throw FixtureError("\(executable) did not finish within \(timeout) s; it printed: \(text)") }
+    return ProcessResult(status: status, output: text)
 }

@@ -98,7 +98,7 @@ struct SessionLockHealthTests {
         let httpPort = fx.basePort + 5, tcpPort = fx.basePort + 6
         var http = try LocalServer(port: httpPort)
         var tcp = try LocalServer(port: tcpPort)
-        defer { http.stop(); tcp.stop() }
+        defer { http.kill(); tcp.kill() }
         _ = try await fx.eventually(within: 10, "the local servers to listen") { http.isListening && tcp.isListening ? true : nil }
 
         func check(_ kind: CheckKind) -> CheckDefinition { CheckDefinition(kind: kind) }
@@ -126,7 +126,7 @@ struct SessionLockHealthTests {
             return web && db ? true : nil
         }
 
-        http.stop()
+        await http.stop()
         _ = try await fx.eventually(within: 15, "web to turn critical") {
             try await client.service(name: "web").first?.aggregateStatus == .critical ? true : nil
         }
@@ -134,7 +134,7 @@ struct SessionLockHealthTests {
         http = try LocalServer(port: httpPort)
         _ = try await fx.eventually(within: 15, "web to pass again") { try await healthy("web") ? true : nil }
 
-        tcp.stop()
+        await tcp.stop()
         _ = try await fx.eventually(within: 15, "db to turn critical") { try await healthy("db") ? nil : true }
         tcp = try LocalServer(port: tcpPort)
         _ = try await fx.eventually(within: 15, "db to pass again") { try await healthy("db") ? true : nil }
@@ -195,10 +195,16 @@ struct LocalServer {
         }
     }
 
-    /// Kills the server (it was started by this test) and waits for it.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// Kills the server (it was started by this test) and waits, without holding a thread, until
+    /// it is gone and its port free.
+    func stop() async {
+        kill()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    /// Kills the server without waiting.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
     }
 }

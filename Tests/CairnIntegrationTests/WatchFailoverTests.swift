@@ -53,7 +53,7 @@ struct WatchFailoverTests {
         var acknowledged: [String: UInt64] = [:]
         var unknown = 0
         for i in 0..<150 {
-            if i == 50 { fx.kill9(leaderIndex) }
+            if i == 50 { await fx.kill9(leaderIndex) }
             do {
                 let result = try await writer.put("w/\(i)", value: Array("v\(i)".utf8))
                 #expect(result.succeeded)
@@ -81,6 +81,7 @@ struct WatchFailoverTests {
         for event in changes {
             if case .keys(let list, _) = event.payload { for change in list { seenAt[change.key, default: []].append(event.index) } }
         }
+        #expect(acknowledged.count >= 50, "the writes before the kill were all acknowledged")
         for (key, index) in acknowledged { #expect(seenAt[key] == [index], "\(key) acknowledged at \(index), seen at \(seenAt[key] ?? [])") }
         print("watch across kill -9: \(changes.count) change events, \(acknowledged.count) acknowledged writes, \(unknown) with unknown outcome, \(watch.statistics.resumes) resume(s)")
 

@@ -3,6 +3,7 @@ import CairnKV
 import CairnKernel
 import CairnRaft
 import CairnWire
+import CairnTestSupport
 import Testing
 
 /// A deliberately simple KV store written straight from the rules (dictionaries, linear scans,
@@ -376,22 +377,5 @@ struct KVModelTests {
             }
         }
         return outcome
-    }
-}
-
-/// At most one model comparison runs at a time (the machine has two cores, shared with the rest
-/// of the suite).
-private let modelRuns = DispatchSemaphore(value: 1)
-
-/// Runs CPU-bound test work on a thread of its own (one at a time) and returns its result.
-func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            modelRuns.wait()
-            defer { modelRuns.signal() }
-            continuation.resume(with: Result { try body() })
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }

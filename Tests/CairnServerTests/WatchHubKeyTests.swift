@@ -4,7 +4,7 @@ import Testing
 
 @Suite("WatchHub key and prefix watches")
 struct WatchHubKeyTests {
-    @Test func aFreshKeyWatchGetsTheCurrentEntryThenEveryLaterChangeOnce() {
+    @Test func aFreshKeyWatchGetsTheCurrentEntryThenEveryLaterChangeOnce() throws {
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0)
         hub.publish(state.commit([.put("config/a", "1")]), state: state)
@@ -17,7 +17,7 @@ struct WatchHubKeyTests {
         hub.publish(state.commit([.delete("config/a")]), state: state)
 
         let events = sink.events(7)
-        #expect(events.map(\.index) == [2, 3, 5])
+        try #require(events.map(\.index) == [2, 3, 5])
         #expect(events[0].isSnapshot)
         #expect(events[0].keyChanges.map(\.entry?.value) == [Array("1".utf8)])
         #expect(events[1].keyChanges.map(\.key) == ["config/a"])
@@ -38,7 +38,7 @@ struct WatchHubKeyTests {
         #expect(sink.events(1) == [WatchEvent(index: 1, payload: .keys([], snapshot: true))])
     }
 
-    @Test func aFreshPrefixWatchGetsEveryMatchingKeyInOrderThenOnlyMatchingChanges() {
+    @Test func aFreshPrefixWatchGetsEveryMatchingKeyInOrderThenOnlyMatchingChanges() throws {
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0)
         hub.publish(state.commit([.put("app/b", "2"), .put("app/a", "1"), .put("apple", "no"), .put("ap", "no")]), state: state)
@@ -49,7 +49,7 @@ struct WatchHubKeyTests {
         hub.publish(state.commit([.put("app/c", "3")]), state: state)
 
         let events = sink.events(3)
-        #expect(events.map(\.index) == [1, 3])
+        try #require(events.map(\.index) == [1, 3])
         #expect(events[0].isSnapshot)
         #expect(events[0].keyChanges.map(\.key) == ["app/a", "app/b"])
         #expect(events[1].keyChanges.map(\.key) == ["app/c"])
@@ -66,7 +66,7 @@ struct WatchHubKeyTests {
         #expect(sink.events(1).map(\.index) == [0, 1, 2])
     }
 
-    @Test func severalKeysChangedAtOneIndexArriveAsOneEvent() {
+    @Test func severalKeysChangedAtOneIndexArriveAsOneEvent() throws {
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0)
         let sink = RecordingSink()
@@ -75,7 +75,7 @@ struct WatchHubKeyTests {
         hub.publish(state.commit([.put("t/1", "a"), .put("u/1", "b"), .put("t/2", "c"), .delete("t/3")]), state: state)
 
         let events = sink.events(1)
-        #expect(events.count == 2)
+        try #require(events.count == 2)
         #expect(events[1].index == 1)
         #expect(events[1].keyChanges.map(\.key) == ["t/1", "t/2", "t/3"])
     }

@@ -1,3 +1,4 @@
+import CairnRaft
 import CairnServer
 import CairnWire
 import Testing
@@ -10,7 +11,7 @@ struct WatchHubResumeTests {
     static let targets: [WatchTarget] = [.keyPrefix("a/"), .key("a/b/1"), .keyPrefix(""), .keyPrefix("b/")]
 
     /// Random writes for one index: one to three puts or deletes of the pool's keys.
-    static func randomWrites(_ random: inout SplitMix64) -> [FakeWatchState.Write] {
+    static func randomWrites(_ random: inout SeededRandom) -> [FakeWatchState.Write] {
         (0..<Int.random(in: 1...3, using: &random)).map { _ in
             let key = keys.randomElement(using: &random)!
             return Bool.random(using: &random) ? .put(key, String(random.next() % 1_000)) : .delete(key)
@@ -35,7 +36,7 @@ struct WatchHubResumeTests {
 
         /// Resumes from an index it received (not necessarily the last: a client may have
         /// processed less than it was sent), dropping what it had after it.
-        mutating func reconnect(to hub: WatchHub, state: FakeWatchState, streamID: UInt64, random: inout SplitMix64) {
+        mutating func reconnect(to hub: WatchHub, state: FakeWatchState, streamID: UInt64, random: inout SeededRandom) {
             let resumeIndex = received.map(\.index).randomElement(using: &random) ?? 0
             // Resuming from 0 is a fresh watch: the client starts again from its snapshot.
             received.removeAll { resumeIndex == 0 || $0.index > resumeIndex }
@@ -54,7 +55,7 @@ struct WatchHubResumeTests {
 
     @Test(arguments: 0..<24)
     func aResumedWatchSeesExactlyWhatAnUninterruptedWatchSaw(seed: UInt64) {
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0)
         let target = Self.targets[Int(seed) % Self.targets.count]
@@ -114,7 +115,7 @@ struct WatchHubResumeTests {
 
     @Test(arguments: 0..<12)
     func withASmallHistoryAResumedWatchEitherContinuesExactlyOrIsToldToReRead(seed: UInt64) {
-        var random = SplitMix64(seed: 1_000 + seed)
+        var random = SeededRandom(seed: 1_000 + seed)
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0, historyLimit: 12)
         let target = WatchTarget.keyPrefix("a/")

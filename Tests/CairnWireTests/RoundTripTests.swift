@@ -289,9 +289,10 @@ struct MessageGenerator {
 
 @Suite("Round trips")
 struct RoundTripTests {
-    @Test("every golden value survives encode then decode", arguments: GoldenVector.all)
+    @Test("every golden message survives encode then decode",
+          arguments: GoldenVector.all.filter { if case .message = $0.value { true } else { false } })
     func goldenValueRoundTrips(_ vector: GoldenVector) throws {
-        guard case .message(let message) = vector.value else { return }
+        let message = try #require({ if case .message(let m) = vector.value { m } else { nil } }(), "a message vector")
         #expect(try decodeMessage(frameBytes(message)) == message)
     }
 
