@@ -3,11 +3,7 @@ import CairnWire
 extension CatalogStore {
     /// Every service name with the sorted union of its instances' tags, in name order.
     public func services() -> [ServiceSummary] {
-        instanceKeysByName.keys.sorted().map { name in
-            var tags = Set<String>()
-            for key in instanceKeysByName[name]! { tags.formUnion(instancesByNode[key.node]?[key.id]?.tags ?? []) }
-            return ServiceSummary(name: name, tags: tags.sorted())
-        }
+        instanceKeysByName.keys.sorted().map { ServiceSummary(name: $0, tags: tagUnion(of: $0) ?? []) }
     }
 
     /// The instances of service `name` with their node and health, ordered by node then id

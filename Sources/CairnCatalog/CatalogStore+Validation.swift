@@ -37,8 +37,8 @@ extension CatalogStore {
     /// ``minimumTTLMilliseconds``; an HTTP check's URL is a plain `http://host[:port][/path]`
     /// (``HTTPCheckURL``; https is not supported) and a TCP check's address is `host:port`
     /// (``TCPCheckAddress``); their interval is at least ``minimumIntervalMilliseconds`` and their
-    /// timeout is above zero and at most the interval (``suggestedIntervalMilliseconds`` and
-    /// ``suggestedTimeoutMilliseconds`` are good choices); "deregister after critical for" is 0
+    /// timeout is above zero and at most the interval (the catalog has no defaults: clients fill
+    /// them in); "deregister after critical for" is 0
     /// (never) or at least ``minimumDeregisterCriticalAfterMilliseconds``.
     public static func validate(check: CheckDefinition) -> (code: ClientErrorCode, message: String)? {
         if let problem = lengthProblem("check id", check.id) ?? lengthProblem("check name", check.name) {

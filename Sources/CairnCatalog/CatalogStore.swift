@@ -37,11 +37,6 @@ public struct CatalogStore: StateMachineModule, Sendable {
     public static let minimumTTLMilliseconds: UInt64 = 1_000
     /// The shortest interval of an HTTP or TCP check: 1 s.
     public static let minimumIntervalMilliseconds: UInt64 = 1_000
-    /// The suggested interval of an HTTP or TCP check: 10 s (clients fill it in; the catalog has
-    /// no defaults of its own).
-    public static let suggestedIntervalMilliseconds: UInt64 = 10_000
-    /// The suggested timeout of an HTTP or TCP check: 5 s.
-    public static let suggestedTimeoutMilliseconds: UInt64 = 5_000
     /// The shortest non-zero "deregister after critical for": 1 s. Consul asks for a minute;
     /// Cairn accepts shorter so that tests and demos need not wait, and leaves the choice to the
     /// operator.
@@ -259,12 +254,17 @@ public struct CatalogStore: StateMachineModule, Sendable {
     private func tagUnions(of names: Set<String>) -> [String: [String]] {
         var unions: [String: [String]] = [:]
         for name in names {
-            guard let keys = instanceKeysByName[name] else { continue }
-            var tags = Set<String>()
-            for key in keys { tags.formUnion(instancesByNode[key.node]?[key.id]?.tags ?? []) }
-            unions[name] = tags.sorted()
+            if let union = tagUnion(of: name) { unions[name] = union }
         }
         return unions
+    }
+
+    /// The sorted union of the tags of `name`'s instances; nil when it has none.
+    func tagUnion(of name: String) -> [String]? {
+        guard let keys = instanceKeysByName[name] else { return nil }
+        var tags = Set<String>()
+        for key in keys { tags.formUnion(instancesByNode[key.node]?[key.id]?.tags ?? []) }
+        return tags.sorted()
     }
 
     private mutating func removeKey(_ key: InstanceKey, name: String) {

@@ -35,13 +35,6 @@ public struct HealthSchedule: Sendable {
     /// The output a TTL check gets when it expires.
     public static let ttlExpiredOutput = "TTL expired"
 
-    private struct Key: Hashable, Comparable {
-        var node: String
-        var checkID: String
-
-        static func < (lhs: Key, rhs: Key) -> Bool { (lhs.node, lhs.checkID) < (rhs.node, rhs.checkID) }
-    }
-
     private struct Entry {
         var serviceID: String
         var definition: CheckDefinition
@@ -93,7 +86,7 @@ public struct HealthSchedule: Sendable {
         }
     }
 
-    private var entries: [Key: Entry] = [:]
+    private var entries: [InstanceKey: Entry] = [:]
 
     /// Creates a schedule with no checks.
     public init() {}
@@ -105,10 +98,10 @@ public struct HealthSchedule: Sendable {
     /// once, a TTL check expires at `now` + TTL), ones whose definition changed are rescheduled
     /// the same way, ones no longer present are dropped, and every status is observed.
     public mutating func sync(_ checks: [HealthCheck], now: UInt64) {
-        var adopted: [Key: Entry] = [:]
+        var adopted: [InstanceKey: Entry] = [:]
         adopted.reserveCapacity(checks.count)
         for check in checks {
-            let key = Key(node: check.node, checkID: check.id)
+            let key = InstanceKey(node: check.node, id: check.id)
             var entry: Entry
             if var existing = entries[key] {
                 if existing.definition != check.definition {
@@ -132,7 +125,7 @@ public struct HealthSchedule: Sendable {
     /// Records a check's new status (as applied to the catalog) without a full ``sync(_:now:)``.
     /// Unknown checks are ignored.
     public mutating func observe(node: String, checkID: String, status: CheckStatus, now: UInt64) {
-        entries[Key(node: node, checkID: checkID)]?.observe(status, now: now)
+        entries[InstanceKey(node: node, id: checkID)]?.observe(status, now: now)
     }
 
     /// What is due at `now`: `.probe` for every HTTP or TCP check whose time has come and that has
@@ -142,28 +135,28 @@ public struct HealthSchedule: Sendable {
     /// (node, check id) order, deregistrations in (node, service id) order.
     public mutating func due(now: UInt64) -> [HealthDirective] {
         var directives: [HealthDirective] = []
-        var deregistrations = Set<Key>()
+        var deregistrations = Set<InstanceKey>()
         for key in entries.keys.sorted() {
             var entry = entries[key]!
             if let at = entry.timerAt, at <= now {
                 switch entry.definition.kind {
                 case .ttl:
                     entry.ttlExpired = true
-                    directives.append(.setStatus(node: key.node, checkID: key.checkID, status: .critical,
+                    directives.append(.setStatus(node: key.node, checkID: key.id, status: .critical,
                                                  output: Self.ttlExpiredOutput))
                 case .http, .tcp:
                     entry.probing = true
-                    directives.append(.probe(node: key.node, checkID: key.checkID, kind: entry.definition.kind))
+                    directives.append(.probe(node: key.node, checkID: key.id, kind: entry.definition.kind))
                 }
             }
             if let at = entry.deregisterAt, at <= now {
                 entry.deregisterIssued = true
-                deregistrations.insert(Key(node: key.node, checkID: entry.serviceID))
+                deregistrations.insert(InstanceKey(node: key.node, id: entry.serviceID))
             }
             entries[key] = entry
         }
         for key in deregistrations.sorted() {
-            directives.append(.deregister(node: key.node, serviceID: key.checkID))
+            directives.append(.deregister(node: key.node, serviceID: key.id))
         }
         return directives
     }
@@ -177,7 +170,7 @@ public struct HealthSchedule: Sendable {
     /// A TTL check was reported at `now`: it expires at `now` + TTL, and a later expiry will be
     /// handed out again. Ignored for unknown and non-TTL checks.
     public mutating func ttlReported(node: String, checkID: String, now: UInt64) {
-        let key = Key(node: node, checkID: checkID)
+        let key = InstanceKey(node: node, id: checkID)
         guard var entry = entries[key], case .ttl(let ttl) = entry.definition.kind else { return }
         entry.ttlDeadline = Self.adding(now, ttl)
         entry.ttlExpired = false
@@ -187,7 +180,7 @@ public struct HealthSchedule: Sendable {
     /// The probe of an HTTP or TCP check ended at `now` (with any outcome): the next one is due one
     /// interval later. Ignored when the check has no probe in flight.
     public mutating func probeFinished(node: String, checkID: String, now: UInt64) {
-        let key = Key(node: node, checkID: checkID)
+        let key = InstanceKey(node: node, id: checkID)
         guard var entry = entries[key], entry.probing else { return }
         entry.probing = false
         switch entry.definition.kind {
@@ -199,7 +192,7 @@ public struct HealthSchedule: Sendable {
 
     /// Whether check `checkID` of `node` has a probe in flight.
     public func isProbing(node: String, checkID: String) -> Bool {
-        entries[Key(node: node, checkID: checkID)]?.probing ?? false
+        entries[InstanceKey(node: node, id: checkID)]?.probing ?? false
     }
 
     /// Starts over as of `now`, after gaining leadership: every TTL check expires at `now` + TTL,

@@ -12,7 +12,7 @@ struct ExactString: Hashable, Comparable, Sendable {
     init(_ string: String) { self.string = string }
 
     static func == (lhs: ExactString, rhs: ExactString) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        ByteOrder.same(lhs.string, rhs.string)
     }
 
     static func < (lhs: ExactString, rhs: ExactString) -> Bool {
@@ -45,10 +45,5 @@ enum ByteOrder {
     /// Whether `string`'s UTF-8 bytes begin with `prefix`'s.
     static func hasPrefix(_ string: String, _ prefix: String) -> Bool {
         string.utf8.starts(with: prefix.utf8)
-    }
-
-    /// `strings` sorted by UTF-8 bytes.
-    static func sorted(_ strings: some Sequence<String>) -> [String] {
-        strings.sorted(by: precedes)
     }
 }

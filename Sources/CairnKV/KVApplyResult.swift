@@ -135,7 +135,3 @@ public enum KVApplyResult: Sendable, Hashable {
         guard r.isAtEnd else { return nil }
     }
 }
-
-/// The first byte of an encoded ``KVApplyResult``, under its earlier name (the server compares
-/// a result's first byte with `KVResult.applied.rawValue`). Prefer ``KVApplyResult/init(decoding:)``.
-public typealias KVResult = KVApplyResult.Kind

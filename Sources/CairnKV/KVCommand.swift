@@ -52,9 +52,20 @@ public enum KVCommand: Sendable, Hashable {
     /// leader's time `now`.
     case sessionDestroy(id: String, now: UInt64)
 
+    /// The bytes of the command's variable-length fields (keys, values), to size its encoding.
+    private var payloadSize: Int {
+        switch self {
+        case .put(let key, let value, _, _), .acquire(let key, let value, _, _, _), .release(let key, let value, _, _):
+            key.utf8.count + value.count
+        case .delete(let key, _): key.utf8.count
+        case .deleteTree(let prefix): prefix.utf8.count
+        case .transaction, .sessionCreate, .sessionDestroy: 0
+        }
+    }
+
     /// The log entry bytes: module tag, then the command.
     public func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 48)
+        var w = BinaryWriter(capacity: 48 + payloadSize)
         w.write(KVStore.moduleTag)
         switch self {
         case .put(let key, let value, let flags, let cas):

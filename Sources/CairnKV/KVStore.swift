@@ -215,28 +215,30 @@ public struct KVStore: StateMachineModule, Sendable {
     // MARK: Primitives (shared by single commands and transactions)
 
     /// Replaces the entry of `key` (nil: removes it), keeping the order, the held sets and the
-    /// transaction journal in step. Records no change for watchers.
+    /// transaction journal in step; one hash of the key. Records no change for watchers.
     mutating func write(_ entry: KVEntry?, at key: String) {
         let exact = ExactString(key)
-        let old = entries[exact]
+        let old = if let entry { entries.updateValue(entry, forKey: exact) } else { entries.removeValue(forKey: exact) }
         if journal != nil, journal!.seen.insert(exact).inserted {
             journal!.originals.append((key, old))
         }
-        if let old, !old.session.isEmpty { sessionTable.unhold(key, by: old.session) }
-        if let entry, !entry.session.isEmpty { sessionTable.hold(key, by: entry.session) }
+        let oldHolder = old?.session ?? "", newHolder = entry?.session ?? ""
+        if !ByteOrder.same(oldHolder, newHolder) {
+            if !oldHolder.isEmpty { sessionTable.unhold(key, by: oldHolder) }
+            if !newHolder.isEmpty { sessionTable.hold(key, by: newHolder) }
+        }
         switch (old, entry) {
         case (nil, .some): order.insert(key)
         case (.some, nil): order.remove(key)
         default: break
         }
-        entries[exact] = entry
     }
 
-    /// Records the current entry of `key` as a change at `index`, unless a transaction is
+    /// Records `entry` (nil: deleted) as the change of `key` at `index`, unless a transaction is
     /// running (it records its changes when it commits).
-    mutating func noteChange(of key: String, at index: LogIndex) {
+    mutating func noteChange(of key: String, entry: KVEntry?, at index: LogIndex) {
         guard journal == nil else { return }
-        changes.append(.key(KVChange(key: key, entry: entries[ExactString(key)]), index: index))
+        changes.append(.key(KVChange(key: key, entry: entry), index: index))
     }
 
     /// Writes `key` unconditionally, keeping its create index, lock index and holder.
@@ -245,7 +247,7 @@ public struct KVStore: StateMachineModule, Sendable {
         let entry = KVEntry(key: key, value: value, flags: flags, createIndex: existing?.createIndex ?? index,
                             modifyIndex: index, lockIndex: existing?.lockIndex ?? 0, session: existing?.session ?? "")
         write(entry, at: key)
-        noteChange(of: key, at: index)
+        noteChange(of: key, entry: entry, at: index)
         return entry
     }
 
@@ -253,14 +255,14 @@ public struct KVStore: StateMachineModule, Sendable {
     mutating func delete(key: String, at index: LogIndex) {
         guard entries[ExactString(key)] != nil else { return }
         write(nil, at: key)
-        noteChange(of: key, at: index)
+        noteChange(of: key, entry: nil, at: index)
     }
 
     /// Removes every key starting with `prefix`.
     mutating func deleteTree(prefix: String, at index: LogIndex) {
         for key in order.keys(withPrefix: prefix) {
             write(nil, at: key)
-            noteChange(of: key, at: index)
+            noteChange(of: key, entry: nil, at: index)
         }
     }
 
@@ -272,7 +274,7 @@ public struct KVStore: StateMachineModule, Sendable {
                             modifyIndex: index, lockIndex: (existing?.lockIndex ?? 0) + (alreadyHeld ? 0 : 1),
                             session: session)
         write(entry, at: key)
-        noteChange(of: key, at: index)
+        noteChange(of: key, entry: entry, at: index)
         return entry
     }
 
@@ -282,7 +284,7 @@ public struct KVStore: StateMachineModule, Sendable {
         let entry = KVEntry(key: key, value: value, flags: flags, createIndex: existing.createIndex,
                             modifyIndex: index, lockIndex: existing.lockIndex, session: "")
         write(entry, at: key)
-        noteChange(of: key, at: index)
+        noteChange(of: key, entry: entry, at: index)
         return entry
     }
 
@@ -327,17 +329,18 @@ public struct KVStore: StateMachineModule, Sendable {
     mutating func invalidateSession(_ id: String, now: UInt64, at index: LogIndex) -> Bool {
         guard let (session, keys) = sessionTable.remove(id) else { return false }
         for key in keys {
-            let existing = entries[ExactString(key)]!
+            let after: KVEntry?
             switch session.behavior {
             case .release:
-                var released = existing
+                var released = entries[ExactString(key)]!
                 released.session = ""
                 released.modifyIndex = index
-                write(released, at: key)
+                after = released
             case .delete:
-                write(nil, at: key)
+                after = nil
             }
-            noteChange(of: key, at: index)
+            write(after, at: key)
+            noteChange(of: key, entry: after, at: index)
             if session.lockDelayMilliseconds > 0 {
                 let (sum, overflow) = now.addingReportingOverflow(session.lockDelayMilliseconds)
                 let until = max(overflow ? .max : sum, lockDelays[ExactString(key)] ?? 0)

@@ -17,9 +17,6 @@ struct SortedKeys: Sendable {
 
     private var chunks: [[String]] = []
 
-    /// The number of keys.
-    private(set) var count = 0
-
     init() {}
 
     /// Builds the order from keys already sorted by bytes and distinct.
@@ -30,7 +27,6 @@ struct SortedKeys: Sendable {
             chunks.append(Array(keys[start..<end]))
             start = end
         }
-        count = keys.count
     }
 
     /// The first position whose key does not satisfy `isBefore`, which must hold for a
@@ -103,7 +99,6 @@ struct SortedKeys: Sendable {
 
     /// Adds `key`, which must not be present.
     mutating func insert(_ key: String) {
-        count += 1
         guard !chunks.isEmpty else {
             chunks.append([key])
             return
@@ -124,11 +119,10 @@ struct SortedKeys: Sendable {
     /// Removes `key`, which must be present.
     mutating func remove(_ key: String) {
         let position = lowerBound(key)
-        guard let found = self.key(at: position), found.utf8.elementsEqual(key.utf8) else {
+        guard let found = self.key(at: position), ByteOrder.same(found, key) else {
             assertionFailure("removing a key that is not in the order")
             return
         }
-        count -= 1
         chunks[position.chunk].remove(at: position.offset)
         if chunks[position.chunk].isEmpty { chunks.remove(at: position.chunk) }
     }

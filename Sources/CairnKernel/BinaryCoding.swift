@@ -20,7 +20,7 @@ public struct BinaryWriter: Sendable {
     }
 
     /// Appends a string as UTF-8 bytes with a `u32` length.
-    public mutating func write(string: String) { write(bytes: Array(string.utf8)) }
+    public mutating func write(string: String) { write(bytes: string.utf8) }
 
     /// Appends `u8 0` or `u8 1` and the value.
     public mutating func write(optional value: UInt64?) {
@@ -66,8 +66,13 @@ public struct BinaryReader {
 
     /// Reads a UTF-8 string written with ``BinaryWriter/write(string:)``; nil if not valid UTF-8.
     public mutating func readString() -> String? {
-        guard let raw = readBytes() else { return nil }
-        return String(validating: raw, as: UTF8.self)
+        guard let count = read(UInt32.self), bytes.endIndex - cursor >= Int(count) else { return nil }
+        let raw = bytes[cursor..<cursor + Int(count)]
+        cursor += Int(count)
+        // `String(decoding:)` repairs invalid UTF-8, so valid input is exactly the input that
+        // comes back byte for byte: cheaper than the standard library's generic validation.
+        let decoded = String(decoding: raw, as: UTF8.self)
+        return decoded.utf8.elementsEqual(raw) ? decoded : nil
     }
 
     /// Reads an optional `u64`; the outer nil means malformed.

@@ -45,9 +45,6 @@ public struct ModuleRouter: ReplicatedStateMachine {
         }
     }
 
-    /// The module with `tag`, for queries.
-    public func module(tagged tag: UInt8) -> (any StateMachineModule)? { modules[tag] }
-
     /// The module with `tag` as its concrete type, for queries; nil when absent or of another type.
     public func module<M: StateMachineModule>(tagged tag: UInt8, as _: M.Type) -> M? { modules[tag] as? M }
 

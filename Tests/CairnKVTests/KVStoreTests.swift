@@ -77,7 +77,7 @@ struct KVStoreTests {
         #expect(kv.apply(.release(key: "k", value: big, flags: 0, session: "s"), at: 2).isRejected)
         let garbage = kv.apply([9, 9, 9][...], at: 3)
         #expect(KVApplyResult(decoding: garbage)?.isRejected == true)
-        #expect(garbage.first == KVResult.rejected.rawValue)
+        #expect(garbage.first == KVApplyResult.Kind.rejected.rawValue)
         #expect(kv.count == 0)
         #expect(kv.takeChanges().isEmpty)
         #expect(KVStore.validate(key: "big", value: big)?.contains("512 KiB") == true)
@@ -92,7 +92,7 @@ struct KVStoreTests {
         let put = KVCommand.put(key: "a", value: [1], flags: 0, cas: 0).encoded()
         #expect(KVApplyResult(decoding: kv.apply(put.dropFirst(), at: 1)) == .applied)
         #expect(KVApplyResult(decoding: kv.apply(put.dropFirst(), at: 2)) == .casFailed)
-        #expect(kv.apply(put.dropFirst(), at: 3).first == KVResult.casFailed.rawValue)
+        #expect(kv.apply(put.dropFirst(), at: 3).first == KVApplyResult.Kind.casFailed.rawValue)
     }
 
     @Test("keys that Swift calls equal but differ in bytes are distinct keys")
