@@ -26,47 +26,37 @@ extension KVStore {
     /// Performs one operation; returns why it failed, or nil (appending what it read or wrote).
     private mutating func perform(_ operation: KVTransactionOperation, now: UInt64, at index: LogIndex,
                                   results: inout [KVEntry]) -> String? {
+        if let problem = Self.validate(operation: operation) { return problem.message }
         switch operation {
         case .get(let key):
-            if let problem = Self.validate(key: key) { return problem }
             guard let entry = get(key) else { return "the key \"\(key)\" does not exist" }
             results.append(entry)
         case .getTree(let prefix):
-            if let problem = Self.validate(prefix: prefix) { return problem }
             results.append(contentsOf: list(prefix: prefix))
         case .set(let key, let value, let flags):
-            if let problem = Self.validate(key: key, value: value) { return problem }
             results.append(set(key: key, value: value, flags: flags, at: index))
         case .cas(let key, let value, let flags, let cas):
-            if let problem = Self.validate(key: key, value: value) { return problem }
             if let refusal = casRefusal(key: key, index: cas) { return refusal }
             results.append(set(key: key, value: value, flags: flags, at: index))
         case .lock(let key, let value, let flags, let session):
-            if let problem = Self.validate(key: key, value: value) { return problem }
             if let refusal = acquireRefusal(key: key, session: session, now: now) { return refusal }
             results.append(acquire(key: key, value: value, flags: flags, session: session, at: index))
         case .unlock(let key, let value, let flags, let session):
-            if let problem = Self.validate(key: key, value: value) { return problem }
             if let refusal = releaseRefusal(key: key, session: session) { return refusal }
             results.append(release(key: key, value: value, flags: flags, at: index))
         case .delete(let key):
-            if let problem = Self.validate(key: key) { return problem }
             delete(key: key, at: index)
         case .deleteTree(let prefix):
-            if let problem = Self.validate(prefix: prefix) { return problem }
             deleteTree(prefix: prefix, at: index)
         case .deleteCAS(let key, let cas):
-            if let problem = Self.validate(key: key) { return problem }
             if let refusal = deleteCASRefusal(key: key, index: cas) { return refusal }
             delete(key: key, at: index)
         case .checkIndex(let key, let expected):
-            if let problem = Self.validate(key: key) { return problem }
             guard let entry = get(key) else { return "the key \"\(key)\" does not exist" }
             if entry.modifyIndex != expected {
                 return "the key \"\(key)\" has modify index \(entry.modifyIndex), not \(expected)"
             }
         case .checkSession(let key, let session):
-            if let problem = Self.validate(key: key) { return problem }
             let holder = get(key)?.session ?? ""
             if !ByteOrder.same(holder, session) {
                 return holder.isEmpty
@@ -76,7 +66,6 @@ extension KVStore {
                         : "the key \"\(key)\" is locked by session \"\(holder)\", not \"\(session)\""
             }
         case .checkNotExists(let key):
-            if let problem = Self.validate(key: key) { return problem }
             if let entry = get(key) { return "the key \"\(key)\" exists (modify index \(entry.modifyIndex))" }
         }
         return nil

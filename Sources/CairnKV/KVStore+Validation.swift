@@ -41,20 +41,25 @@ extension KVStore {
                 message: "a transaction holds 1 to \(KVTransaction.maxOperations) operations, not \(operations.count)")
         }
         for (number, operation) in operations.enumerated() {
-            let problem: KVRequestProblem?
-            switch operation {
-            case .get(let key), .delete(let key), .deleteCAS(let key, _), .checkIndex(let key, _),
-                 .checkSession(let key, _), .checkNotExists(let key):
-                problem = validateKey(key)
-            case .getTree(let prefix), .deleteTree(let prefix):
-                problem = validatePrefix(prefix)
-            case .set(let key, let value, _), .cas(let key, let value, _, _), .lock(let key, let value, _, _),
-                 .unlock(let key, let value, _, _):
-                problem = validateKey(key, value: value)
+            if let problem = validate(operation: operation) {
+                return KVRequestProblem(code: problem.code, message: "operation \(number): \(problem.message)")
             }
-            if let problem { return KVRequestProblem(code: problem.code, message: "operation \(number): \(problem.message)") }
         }
         return nil
+    }
+
+    /// Why one transaction operation's key, prefix or value is not valid, or nil.
+    static func validate(operation: KVTransactionOperation) -> KVRequestProblem? {
+        switch operation {
+        case .get(let key), .delete(let key), .deleteCAS(let key, _), .checkIndex(let key, _),
+             .checkSession(let key, _), .checkNotExists(let key):
+            validateKey(key)
+        case .getTree(let prefix), .deleteTree(let prefix):
+            validatePrefix(prefix)
+        case .set(let key, let value, _), .cas(let key, let value, _, _), .lock(let key, let value, _, _),
+             .unlock(let key, let value, _, _):
+            validateKey(key, value: value)
+        }
     }
 
     /// Why a session cannot be created as asked, or nil when it can
