@@ -39,15 +39,15 @@ public struct CairnClientExecutor: BenchmarkExecutor {
     public var taskExecutor: (any TaskExecutor)? { client.taskExecutor }
 
     /// Maps a client error to its benchmark kind. The client library reports an exhausted
-    /// leader search as `unreachable` ("… is not the leader") or `server` (a "no leader"
-    /// answer); only its reason text tells those apart from other unreachable or server errors.
+    /// leader search as `unreachable` ("… is not the leader") or `server` with the server's code
+    /// `noLeader` or `shuttingDown`.
     public static func classify(_ error: CairnClientError) -> BenchmarkRequestError {
         let kind: BenchmarkErrorKind
         switch error.code {
         case .timeout: kind = .timeout
         case .outcomeUnknown: kind = .outcomeUnknown
         case .unreachable: kind = error.reason.contains("not the leader") ? .leaderUnavailable : .unreachable
-        case .server: kind = error.reason.contains("leader") || error.reason.contains("shutting down") ? .leaderUnavailable : .server
+        case .server: kind = error.serverCode == .noLeader || error.serverCode == .shuttingDown ? .leaderUnavailable : .server
         default: kind = .other
         }
         return BenchmarkRequestError(kind, error.reason)

@@ -129,6 +129,7 @@ public final class CairnClient: Sendable {
             return [s.requests.connection, s.watches.connection].compactMap { $0 }
         }
         for connection in connections { connection.close() }
+        loopExecutor.stopUsingEventLoop()
         try? await group.shutdownGracefully()
     }
 
@@ -163,8 +164,7 @@ public final class CairnClient: Sendable {
             } catch let error as CairnClientError {
                 lastError = error
                 if error.code == .tls || error.code == .closed { throw error }
-                rotate(.requests)
-                continue
+                continue  // the failed dial already moved the lane to the next server
             }
             let response: ClientResponse
             do {
@@ -178,7 +178,7 @@ public final class CairnClient: Sendable {
                 drop(connection, .requests)
                 if error.code == .outcomeUnknown && !idempotent { throw error }
                 lastError = error
-                rotate(.requests)
+                rotate(.requests, awayFrom: connection.address)
                 continue
             }
             switch response {
@@ -191,13 +191,13 @@ public final class CairnClient: Sendable {
                     retire(connection, .requests)
                 } else {
                     retire(connection, .requests)
-                    rotate(.requests)
+                    rotate(.requests, awayFrom: connection.address)
                 }
                 continue
             case .error(let code, let message) where code == .noLeader || code == .shuttingDown:
                 lastError = CairnClientError(.server, "\(connection.address): \(message)", serverCode: code)
                 retire(connection, .requests)
-                rotate(.requests)
+                rotate(.requests, awayFrom: connection.address)
                 continue
             case .error(let code, let message):
                 throw CairnClientError(.server, "\(code): \(message)", serverCode: code)
@@ -216,12 +216,20 @@ public final class CairnClient: Sendable {
         max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    /// Makes `lane` dial the next configured address the next time it connects.
-    func rotate(_ lane: Lane) {
+    /// Makes `lane` dial the next configured address the next time it connects — unless it
+    /// already moved away from `address`: many requests or watches that lose the same connection
+    /// at once then move on by one server, not by one each (which could land on the dead one).
+    func rotate(_ lane: Lane, awayFrom address: String) {
         state.withLockedValue { s in
+            guard Self.target(of: s[lane], in: configuration) == address else { return }
             s[lane].preferred = nil
             s[lane].next += 1
         }
+    }
+
+    /// The address `slot` dials next.
+    private static func target(of slot: Slot, in configuration: ClientConfiguration) -> String {
+        slot.preferred ?? configuration.addresses[slot.next % configuration.addresses.count]
     }
 
     /// Forgets `connection` if it is still `lane`'s connection, and closes it once the requests
@@ -249,7 +257,7 @@ public final class CairnClient: Sendable {
             if s.closed { return .closed }
             if let c = s[lane].connection, c.isActive { return .existing(c) }
             if let dialing = s[lane].dialing { return .wait(dialing) }
-            let address = s[lane].preferred ?? configuration.addresses[s[lane].next % configuration.addresses.count]
+            let address = Self.target(of: s[lane], in: configuration)
             let ms = min(5_000, Self.milliseconds(timeout))
             let dial = Task { [group, tls, logger] in
                 do {
@@ -272,8 +280,14 @@ public final class CairnClient: Sendable {
         let result = await dial.result
         let (outcome, closedMeanwhile): (Result<ClientConnection, any Error>, Bool) = state.withLockedValue { s in
             if s[lane].dialing == dial {
+                // The first waiter to see the dial's end records it, for all of them.
                 s[lane].dialing = nil
-                if case .success(let connection) = result, !s.closed { s[lane].connection = connection }
+                switch result {
+                case .success(let connection): if !s.closed { s[lane].connection = connection }
+                case .failure:
+                    s[lane].preferred = nil
+                    s[lane].next += 1
+                }
             }
             return (result, s.closed)
         }
@@ -284,10 +298,8 @@ public final class CairnClient: Sendable {
                 throw CairnClientError(.closed, "the client is closed")
             }
             return connection
-        case .failure(let error as CairnClientError):
-            throw error
         case .failure(let error):
-            throw CairnClientError(.unreachable, "\(error)")
+            throw error  // a CairnClientError: the dial task converts every error
         }
     }
 }

@@ -68,6 +68,8 @@ final class ClientConnection: @unchecked Sendable {
         let loop = channel.eventLoop
         let handler = handler
         let channel = channel
+        // A task running on the connection's own thread (``CairnClient/taskExecutor``) sends at once.
+        if loop.inEventLoop { return handler.send(request, on: channel, timeout: timeout) }
         return loop.flatSubmit {
             handler.send(request, on: channel, timeout: timeout)
         }
@@ -254,7 +256,7 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Decodes `frame`, reusing the last decoded watch event when the payload is the same.
     private func decode(_ frame: Frame) throws(WireError) -> WireMessage {
         if frame.kind == .response, let last = lastEvent, last.payload == frame.payload {
-            try frame.kind.checkStreamID(frame.streamID)
+            // (The frame decoder already checked the stream id.)
             return .response(streamID: frame.streamID, last.response)
         }
         let message = try WireMessage(decoding: frame)

@@ -83,6 +83,13 @@ final class FakeCairnServer: @unchecked Sendable {
         try CairnClient(configuration: configuration)
     }
 
+    /// A client of this server that lists `before` first (addresses nothing listens on, say).
+    func client(listing before: [String]) throws -> CairnClient {
+        var listed = configuration
+        listed.addresses = before + configuration.addresses
+        return try CairnClient(configuration: listed)
+    }
+
     /// How many client connections were accepted so far.
     var connectionsAccepted: Int { accepted.withLockedValue { $0 } }
 

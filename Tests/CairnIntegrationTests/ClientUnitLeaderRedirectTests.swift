@@ -72,6 +72,24 @@ struct ClientUnitLeaderRedirectTests {
         await server.shutdown()
     }
 
+    @Test("many requests that lose the same server together move on by one server, not one each")
+    func concurrentFailuresRotateOnce() async throws {
+        let server = try await FakeCairnServer { connection, stream, request in
+            if case .kvPut = request { connection.send(stream, .kvPut(succeeded: true, index: 1)) }
+        }
+        // Nothing listens on port 1: ten requests fail to reach it at once. Had each moved the
+        // client one server on, ten moves over two addresses would land on port 1 again.
+        let client = try server.client(listing: ["127.0.0.1:1"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<10 { group.addTask { _ = try await client.put("k\(i)", value: [1]) } }
+            try await group.waitForAll()
+        }
+        #expect(server.requests.count == 10)
+        #expect(server.connectionsAccepted == 1)
+        await client.close()
+        await server.shutdown()
+    }
+
     @Test("a task that prefers the client's task executor runs, and resumes after each answer, on the client's connection thread")
     func taskExecutorIsTheConnectionThread() async throws {
         let server = try await FakeCairnServer { connection, stream, request in

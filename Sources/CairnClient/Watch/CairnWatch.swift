@@ -147,7 +147,6 @@ public struct CairnWatch: AsyncSequence, Sendable {
                 let end = current.take()?.end
                 if end == .cancelled { return nil }
                 let reason = Self.streamEnd(end)
-                if case .connectionLost = reason, let connection { client.drop(connection, .watches) }
                 nextAction = resumer.ended(reason)
                 if case .watch = nextAction { statistics.record(resumes: 1) }
             }
@@ -156,9 +155,9 @@ public struct CairnWatch: AsyncSequence, Sendable {
         /// Connects (to another server first when `switchServer`) and opens the stream; a
         /// failure becomes the resumer's next decision.
         private func open(fromIndex: UInt64, switchServer: Bool, isolation actor: isolated (any Actor)?) async {
-            if switchServer {
-                if let connection { client.drop(connection, .watches) }
-                client.rotate(.watches)
+            if switchServer, let connection {
+                client.drop(connection, .watches)
+                client.rotate(.watches, awayFrom: connection.address)
             }
             do {
                 let connection = try await client.currentConnection(.watches, timeout: client.configuration.requestTimeout)
