@@ -30,8 +30,6 @@ public struct WatchDelayLedger: Sendable {
                                                           numberOfSignificantValueDigits: .three)
     /// Received events matched with an acknowledged write, warmup writes included.
     public private(set) var matchedEvents = 0
-    /// Writes acknowledged so far, warmup included.
-    public private(set) var acknowledgedWrites = 0
 
     private struct Ack: Sendable {
         var instant: ContinuousClock.Instant
@@ -70,14 +68,10 @@ public struct WatchDelayLedger: Sendable {
         lastIndex = startIndexes
     }
 
-    /// The number of watchers.
-    public var watchers: Int { received.count }
-
     /// The write at `index` was acknowledged to its writer at `instant`; `measured` is false
     /// for a warmup write (its events are matched but not timed). Each index is acknowledged
     /// at most once.
     public mutating func acknowledged(index: UInt64, at instant: ContinuousClock.Instant, measured: Bool) {
-        acknowledgedWrites += 1
         acksAboveStarts[Self.countBelow(index, in: distinctStarts)] += 1
         let ack = Ack(instant: instant, measured: measured)
         if let waiting = pending.removeValue(forKey: index) {

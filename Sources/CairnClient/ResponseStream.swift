@@ -28,14 +28,12 @@ final class ResponseStream: @unchecked Sendable {
     private var onCancel: (@Sendable () -> Void)?
 
     /// A stream that holds at most `capacity` responses the consumer has not taken yet.
-    /// `onCancel` runs once if the consumer stops before the stream finished: its task was
-    /// cancelled while it waited, or it dropped its ``Consumer``.
-    init(capacity: Int, onCancel: (@Sendable () -> Void)? = nil) {
+    init(capacity: Int) {
         self.capacity = max(1, capacity)
-        self.onCancel = onCancel
     }
 
-    /// Sets what runs when the consumer stops early (see ``init(capacity:onCancel:)``).
+    /// Sets what runs, once, if the consumer stops before the stream finished: its task was
+    /// cancelled while it waited, or it dropped its ``Consumer``.
     func setOnCancel(_ body: @escaping @Sendable () -> Void) {
         lock.withLock { onCancel = body }
     }
