@@ -29,6 +29,9 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         /// Messages ``advance(send:)`` left for the caller to send after it has answered its
         /// clients (see there); empty from ``advance()``, which returns them in `messages`.
         public var laterMessages: [Message] = []
+        /// Commit notices (``Ready/commitNotices``) for the caller to deliver or coalesce with its
+        /// next appends; empty from ``advance()``, which returns them last in `messages`.
+        public var commitNotices: [Message] = []
     }
 
     /// The consensus state.
@@ -95,8 +98,9 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     public func advance() throws -> Output {
         var messages: [Message] = []
         var output = try advance { messages.append(contentsOf: $0) }
-        output.messages = messages + output.laterMessages
+        output.messages = messages + output.laterMessages + output.commitNotices
         output.laterMessages = []
+        output.commitNotices = []
         return output
     }
 
@@ -144,6 +148,7 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
             for entry in rd.committed {
                 output.applied.append((entry, stateMachine.apply(entry)))
             }
+            output.commitNotices.append(contentsOf: rd.commitNotices)
             waitingReads.append(contentsOf: rd.readStates)
             output.droppedReads.append(contentsOf: rd.droppedReads)
         }

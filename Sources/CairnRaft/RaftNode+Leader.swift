@@ -37,6 +37,22 @@ extension RaftNode {
         }
     }
 
+    /// Tells every follower that the commit index moved. A follower that is up to date gets an
+    /// empty append as a *commit notice* (``Ready/commitNotices``), which the shell may hold back
+    /// and drop once a later append to the same follower carries the commit index anyway; any
+    /// other follower gets its next append (entries, a probe or a snapshot) as usual.
+    mutating func broadcastCommit() {
+        for peer in progress.keys.sorted() where peer != id {
+            guard let pr = progress[peer], pr.state == .replicate, !pr.isPaused, pr.next > log.lastIndex,
+                  let prevTerm = log.term(at: pr.next - 1) else {
+                _ = sendAppend(to: peer, allowEmpty: true)
+                continue
+            }
+            commitNotices.append(Message(from: id, to: peer, term: term, body: .append(.init(
+                prevIndex: pr.next - 1, prevTerm: prevTerm, entries: [], commit: log.committed))))
+        }
+    }
+
     /// Sends the next append to `peer` if its progress allows; returns whether anything was sent.
     mutating func sendAppend(to peer: NodeID, allowEmpty: Bool) -> Bool {
         guard peer != id, var pr = progress[peer], !pr.isPaused else { return false }
@@ -116,7 +132,7 @@ extension RaftNode {
         }
         progress[m.from] = pr
         if updated && maybeCommit() {
-            broadcastAppend()
+            broadcastCommit()
         } else if updated && wasPaused {
             // The follower was paused when the commit last moved: bring it the commit index now.
             _ = sendAppend(to: m.from, allowEmpty: true)

@@ -70,6 +70,7 @@ public struct RaftNode: Sendable {
 
     var outbox: [Message] = []
     var outboxAfterPersist: [Message] = []
+    var commitNotices: [Message] = []
     var lastHardState: HardState
     var lastSoftState: SoftState
 
@@ -224,6 +225,8 @@ public struct RaftNode: Sendable {
         rd.messagesAfterPersist = outboxAfterPersist
         outbox.removeAll(keepingCapacity: true)
         outboxAfterPersist.removeAll(keepingCapacity: true)
+        rd.commitNotices = commitNotices
+        commitNotices.removeAll(keepingCapacity: true)
         rd.readStates = releasedReads
         releasedReads.removeAll()
         rd.droppedReads = droppedReads
@@ -237,7 +240,8 @@ public struct RaftNode: Sendable {
             || min(log.committed, log.stable) > log.applied
             || HardState(term: term, vote: vote, commit: log.committed) != lastHardState
             || SoftState(role: role, leader: leader, term: term) != lastSoftState
-            || !outbox.isEmpty || !outboxAfterPersist.isEmpty || !releasedReads.isEmpty || !droppedReads.isEmpty
+            || !outbox.isEmpty || !outboxAfterPersist.isEmpty || !commitNotices.isEmpty
+            || !releasedReads.isEmpty || !droppedReads.isEmpty
     }
 
     /// Tells the node that `ready` (and every `Ready` before it) is durable.

@@ -14,6 +14,9 @@
 /// 4. Restore the state machine from `snapshot` (if any), then apply `committed` in order.
 ///    Committed entries are always already durable on this node.
 /// 5. Answer each of `readStates` once the state machine has applied its `index`.
+/// 6. Deliver `commitNotices` — or hold them back and drop one as soon as another append to the
+///    same peer has gone out (it carries the commit index too). They promise nothing and may be
+///    delayed or lost like any message; heartbeats bring an idle follower the commit index anyway.
 ///
 /// A shell may take the next `Ready` before the previous one is durable (so the next batch is
 /// formed while the disk works), as long as steps 2–3 happen in order for each.
@@ -31,6 +34,9 @@ public struct Ready: Sendable {
     public var messages: [Message] = []
     /// Messages to send only once this `Ready` is durable.
     public var messagesAfterPersist: [Message] = []
+    /// Empty appends that only tell an up-to-date follower the new commit index (see step 6):
+    /// a shell may coalesce them with the next append to the same follower.
+    public var commitNotices: [Message] = []
     /// Committed entries to apply, in order.
     public var committed: [Entry] = []
     /// Linearizable reads that may be answered once `index` is applied.
@@ -44,7 +50,7 @@ public struct Ready: Sendable {
     /// Whether there is nothing to do.
     public var isEmpty: Bool {
         hardState == nil && entries.isEmpty && snapshot == nil && messages.isEmpty
-            && messagesAfterPersist.isEmpty && committed.isEmpty && readStates.isEmpty && droppedReads.isEmpty && softState == nil
+            && messagesAfterPersist.isEmpty && commitNotices.isEmpty && committed.isEmpty && readStates.isEmpty && droppedReads.isEmpty && softState == nil
     }
 
     /// Whether steps 2–3 (persisting) have anything to write.

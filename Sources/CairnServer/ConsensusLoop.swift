@@ -81,6 +81,10 @@ public final class ConsensusLoop: @unchecked Sendable {
         public var maxBatch: Int = 4_096
         /// How many key changes the watch history keeps for resuming watches.
         public var watchHistory: Int = 100_000
+        /// How long the leader holds a commit notice back hoping the next append carries the
+        /// commit index instead (``CommitNoticeBuffer``); an idle follower learns a commit this
+        /// much later. Zero sends notices at once.
+        public var commitNoticeDelay: TimeAmount = .milliseconds(1)
         /// Creates defaults.
         public init() {}
     }
@@ -105,6 +109,9 @@ public final class ConsensusLoop: @unchecked Sendable {
     let options: Options
     let logger: Logger
     private var addresses: [NodeID: ServerAddress]
+    /// Commit notices held back until an append makes them redundant or the delay runs out.
+    private var commitNotices = CommitNoticeBuffer()
+    private var commitNoticeFlushQueued = false
     private var pendingWrites: [LogIndex: PendingWrite] = [:]
     private var pendingReads: [UInt64: PendingRead] = [:]
     private var nextReadID: UInt64 = 1
@@ -385,8 +392,9 @@ public final class ConsensusLoop: @unchecked Sendable {
     }
 
     private func driveReady() throws {
-        let out = try replica.advance(send: peers.send)
+        let out = try replica.advance(send: sendToPeers)
         if let soft = out.softState {
+            if soft.role != .leader { commitNotices.removeAll() }
             logger.info("raft: \(soft.role.rawValue) in term \(soft.term), leader \(soft.leader == .none ? "unknown" : String(soft.leader))")
             if soft.role == .leader { becameLeader() }
         }
@@ -422,7 +430,32 @@ public final class ConsensusLoop: @unchecked Sendable {
             }
         }
         // After the answers (see ``RaftReplica/advance(send:)``).
-        if !out.laterMessages.isEmpty { peers.send(out.laterMessages) }
+        if !out.laterMessages.isEmpty { sendToPeers(out.laterMessages) }
+        if !out.commitNotices.isEmpty { holdCommitNotices(out.commitNotices) }
+    }
+
+    /// Puts messages on the network, noting which held commit notices they make redundant.
+    private func sendToPeers(_ messages: [Message]) {
+        commitNotices.sent(messages)
+        peers.send(messages)
+    }
+
+    /// Holds commit notices for ``Options/commitNoticeDelay``, then sends those that no append
+    /// made redundant meanwhile.
+    private func holdCommitNotices(_ notices: [Message]) {
+        guard options.commitNoticeDelay > .zero else {
+            peers.send(notices)
+            return
+        }
+        commitNotices.hold(notices)
+        guard !commitNoticeFlushQueued else { return }
+        commitNoticeFlushQueued = true
+        eventLoop.scheduleTask(in: options.commitNoticeDelay) {
+            self.commitNoticeFlushQueued = false
+            guard !self.commitNotices.isEmpty, self.raft.role == .leader,
+                  !self.inboxLock.withLock({ self.isFinishedFlag }) else { return }
+            self.peers.send(self.commitNotices.takeAll())
+        }
     }
 
     /// The changes every module recorded for watchers since the last call, in index order.

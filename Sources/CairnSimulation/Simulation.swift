@@ -292,6 +292,7 @@ public final class Simulation {
             let rd = node.raft.ready()
             if let soft = rd.softState { observe(soft, on: node) }
             for m in rd.messages { send(m) }
+            for m in rd.commitNotices where !chance(options.commitNoticeDropRate) { send(m) }
             if faultsActive && options.crashes && rd.needsPersist && chance(profile.crashBeforePersistRate) {
                 // The worst moment: what this Ready sent is out, what it must write is not.
                 node.diskQueue.append((rd, now))

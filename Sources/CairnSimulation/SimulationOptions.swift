@@ -23,6 +23,9 @@ public struct SimulationOptions: Sendable, Hashable {
     /// Per-message probabilities of loss and duplication.
     public var lossRate: Double = 0.03
     public var duplicateRate: Double = 0.02
+    /// Probability that a commit notice (``CairnRaft/Ready/commitNotices``) is dropped, as a shell
+    /// that coalesces it with the next append would; applies with or without other faults.
+    public var commitNoticeDropRate: Double = 0.5
     /// Inject crashes (losing everything not yet durable) and restarts.
     public var crashes: Bool = true
     /// Inject symmetric and asymmetric partitions.

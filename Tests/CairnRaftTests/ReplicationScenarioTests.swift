@@ -140,4 +140,52 @@ struct ReplicationScenarioTests {
         #expect(cluster[3].lastIndex == 3)
         #expect(cluster.commands(3) == ["x"])
     }
+
+    @Test("a commit reaches up-to-date followers as a commit notice: an empty append, kept apart from the messages that must go")
+    func commitReachesFollowersAsANotice() {
+        let cluster = ScenarioCluster(voters: 3)
+        cluster.elect(1)
+        cluster.tickAll(1)
+        let mark = cluster.delivered.count
+        cluster.propose(1, "x")
+        cluster.stabilize()
+        let notices = cluster.delivered[mark...].filter { $0.kind == .append && $0.from == 1 && $0.appendedEntries.isEmpty }
+        #expect(notices.map(\.to).sorted() == [2, 3])
+        #expect(notices.allSatisfy { if case .append(let a) = $0.body { a.commit == 3 && a.prevIndex == 3 } else { false } })
+        // Delivered, the notice moves the followers' commit index without waiting for a heartbeat.
+        #expect(cluster[2].commitIndex == 3)
+        #expect(cluster[3].commitIndex == 3)
+        #expect(cluster.commands(2) == ["x"])
+    }
+
+    @Test("dropped commit notices cost only time: the next append or heartbeat brings the commit index")
+    func droppedCommitNoticesAreRecovered() {
+        let cluster = ScenarioCluster(voters: 3)
+        cluster.elect(1)
+        cluster.tickAll(1)
+        cluster.dropsCommitNotices = true
+        cluster.propose(1, "x")
+        cluster.stabilize()
+        #expect(cluster[1].commitIndex == 3)
+        #expect(cluster.droppedCommitNotices == 2)
+        #expect(cluster[2].commitIndex == 2, "the notice was dropped")
+        #expect(cluster.commands(2).isEmpty)
+
+        // The next append carries the commit index of the entry before it.
+        cluster.propose(1, "y")
+        cluster.deliver(where: { $0.kind == .append && $0.from == 1 })
+        #expect(cluster[2].commitIndex == 3)
+        #expect(cluster.commands(2) == ["x"])
+        cluster.stabilize()
+        #expect(cluster[1].commitIndex == 4)
+        #expect(cluster[3].commitIndex == 3)
+
+        // With nothing more to append, the heartbeat does.
+        cluster.tickAll(1)
+        cluster.stabilize()
+        for id in cluster.ids {
+            #expect(cluster[id].commitIndex == 4)
+            #expect(cluster.commands(id) == ["x", "y"])
+        }
+    }
 }

@@ -63,6 +63,10 @@ final class ScenarioCluster {
     private(set) var droppedReads: [NodeID: [UInt64]] = [:]
     /// Snapshots each node received from a leader and installed.
     private(set) var installedSnapshots: [NodeID: [Snapshot]] = [:]
+    /// Whether the shells drop every commit notice instead of sending it (as a shell that
+    /// coalesces them with the next append may); counted in `droppedCommitNotices`.
+    var dropsCommitNotices = false
+    private(set) var droppedCommitNotices = 0
 
     /// A cluster of voters `1...voters`, each bootstrapped as a founding member, with an election
     /// timeout of 10 ticks, a heartbeat every tick and a seed derived from `seed` and the node id.
@@ -381,6 +385,8 @@ final class ScenarioCluster {
         while nodes[id]!.hasReady {
             let rd = withNode(id) { $0.ready() }
             mailbox.append(contentsOf: rd.messages)
+            // Step 6: commit notices are droppable (a shell coalesces them with its next append).
+            if dropsCommitNotices { droppedCommitNotices += rd.commitNotices.count } else { mailbox.append(contentsOf: rd.commitNotices) }
             if diskHeld.contains(id) {
                 pendingWrites[id, default: []].append(rd)
             } else {
