@@ -8,7 +8,7 @@ let nio: [Target.Dependency] = [
 
 let package = Package(
     name: "Cairn",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "CairnRaft", targets: ["CairnRaft"]),
         .library(name: "CairnStorage", targets: ["CairnStorage"]),

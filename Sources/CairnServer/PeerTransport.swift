@@ -265,7 +265,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         case .error(_, let payload):
             logger.warning("peer \(remote?.name ?? "?") reported: \(payload.remoteError)")
             context.close(promise: nil)
-        case .request, .response, .encodedResponse:
+        case .request, .response, .encodedResponse, .responseFrames:
             closeWithError(context.channel, WireError(.unexpectedFrame, "client frames are not allowed on the peer port"))
         }
     }

@@ -21,6 +21,14 @@ public enum WireMessage: Sendable, Hashable {
     /// a received response is always ``response(streamID:_:)``. Equality compares the stream
     /// id and the payload's bytes, so it never equals the `.response` it encodes.
     case encodedResponse(streamID: UInt64, payload: ByteBuffer)
+    /// Complete `response` frames already encoded back to back (each as
+    /// `ByteBuffer.writeWireMessage(_:)` writes a ``response(streamID:_:)`` or an
+    /// ``encodedResponse(streamID:payload:)``), sent as they are. It lets a server write many
+    /// small responses — the watch events of one batch — as one buffer, which the TLS layer
+    /// seals as a few records instead of one record per response. Only for sending;
+    /// ``WireMessageEncoder`` checks every frame's stream id and length before copying them.
+    /// ``kind`` is `response`; ``streamID`` is 0, since each frame carries its own.
+    case responseFrames(ByteBuffer)
     /// The sender is about to close: for the whole connection (stream 0) or because of one request.
     case error(streamID: UInt64, ErrorPayload)
     /// A server introducing itself to a peer (stream 0).
@@ -35,7 +43,7 @@ public enum WireMessage: Sendable, Hashable {
         switch self {
         case .raft: return .raft
         case .request: return .request
-        case .response, .encodedResponse: return .response
+        case .response, .encodedResponse, .responseFrames: return .response
         case .error: return .error
         case .peerHello: return .peerHello
         case .ping: return .ping
@@ -49,7 +57,7 @@ public enum WireMessage: Sendable, Hashable {
         case .request(let streamID, _), .response(let streamID, _), .encodedResponse(let streamID, _),
              .error(let streamID, _):
             return streamID
-        case .raft, .peerHello, .ping, .pong: return 0
+        case .raft, .peerHello, .ping, .pong, .responseFrames: return 0
         }
     }
 
@@ -79,17 +87,22 @@ public enum WireMessage: Sendable, Hashable {
 }
 
 extension ByteBuffer {
-    /// Writes `message` as one complete frame, its payload encoded in place; returns the bytes
-    /// written. The caller keeps to the stream id rules (``FrameKind/checkStreamID(_:)``);
+    /// Writes `message` as one complete frame, its payload encoded in place (or, for
+    /// ``WireMessage/responseFrames(_:)``, its frames as they are); returns the bytes written.
+    /// The caller keeps to the stream id rules (``FrameKind/checkStreamID(_:)``);
     /// ``WireMessageEncoder`` checks them and the frame size.
     @discardableResult
     public mutating func writeWireMessage(_ message: WireMessage) -> Int {
-        writeFrame(kind: message.kind, streamID: message.streamID) { buffer in
+        if case .responseFrames(let frames) = message {
+            return writeImmutableBuffer(frames)
+        }
+        return writeFrame(kind: message.kind, streamID: message.streamID) { buffer in
             switch message {
             case .raft(let raft): buffer.writeRaftMessage(raft)
             case .request(_, let request): buffer.writeClientRequest(request)
             case .response(_, let response): buffer.writeClientResponse(response)
             case .encodedResponse(_, let payload): buffer.writeImmutableBuffer(payload)
+            case .responseFrames: preconditionFailure("written above, without a frame header of its own")
             case .error(_, let payload): buffer.writeErrorPayload(payload)
             case .peerHello(let hello): buffer.writePeerHello(hello)
             case .ping(let opaque), .pong(let opaque): buffer.writeInteger(opaque)

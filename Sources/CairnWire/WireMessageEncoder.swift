@@ -24,6 +24,11 @@ public struct WireMessageEncoder: MessageToByteEncoder {
 
     /// Writes `data` as one frame to `out`.
     public func encode(data: WireMessage, out: inout ByteBuffer) throws {
+        if case .responseFrames(let frames) = data {
+            try checkResponseFrames(frames)
+            out.writeImmutableBuffer(frames)
+            return
+        }
         try data.kind.checkStreamID(data.streamID)
         if case .encodedResponse(_, let payload) = data {
             // Known before writing: refuse without copying the payload.
@@ -41,6 +46,33 @@ public struct WireMessageEncoder: MessageToByteEncoder {
             out.moveWriterIndex(to: start)
             throw WireError(
                 .frameTooLarge, "\(data.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
+        }
+    }
+
+    /// Checks that `frames` holds only whole `response` frames, each on a non-zero stream and
+    /// within ``maximumFrameLength``: the promise ``WireMessage/responseFrames(_:)`` makes.
+    func checkResponseFrames(_ frames: ByteBuffer) throws(WireError) {
+        var offset = frames.readerIndex
+        let end = frames.writerIndex
+        while offset < end {
+            guard end - offset >= Frame.headerSize,
+                  let length = frames.getInteger(at: offset, as: UInt32.self),
+                  let kindByte = frames.getInteger(at: offset + 4, as: UInt8.self),
+                  let streamID = frames.getInteger(at: offset + 6, as: UInt64.self) else {
+                throw WireError(.malformedFrame, "response frames: \(end - offset) bytes at offset \(offset - frames.readerIndex) are not a whole frame header")
+            }
+            guard kindByte == FrameKind.response.rawValue else {
+                throw WireError(.malformedFrame, "response frames: the frame at offset \(offset - frames.readerIndex) has kind \(kindByte), not response")
+            }
+            try FrameKind.response.checkStreamID(streamID)
+            let covered = Int(length)
+            guard covered <= maximumFrameLength else {
+                throw WireError(.frameTooLarge, "response frame length \(covered) exceeds the limit of \(maximumFrameLength) bytes")
+            }
+            guard covered >= Frame.lengthCoveredHeaderSize, covered <= end - offset - 4 else {
+                throw WireError(.malformedFrame, "response frames: the frame at offset \(offset - frames.readerIndex) has length \(covered), which does not fit the \(end - offset) bytes left")
+            }
+            offset += 4 + covered
         }
     }
 }

@@ -29,12 +29,35 @@ struct WatchStreamWriterTests {
     /// Every message written and flushed so far, with already encoded responses decoded (so
     /// that they compare with plain `.response` messages).
     static func written(_ channel: EmbeddedChannel) throws -> [WireMessage] {
-        try rawWritten(channel).map { message in
+        try frames(channel).map { message in
             guard case .encodedResponse(let streamID, var payload) = message else { return message }
             let response = try payload.readClientResponse()
             #expect(payload.readableBytes == 0, "the encoded payload holds more than one response")
             return .response(streamID: streamID, response)
         }
+    }
+
+    /// Every message written and flushed so far, each ``WireMessage/responseFrames(_:)`` split
+    /// into its frames, as ``WireMessage/encodedResponse(streamID:payload:)`` values.
+    static func frames(_ channel: EmbeddedChannel) throws -> [WireMessage] {
+        try rawWritten(channel).flatMap { message -> [WireMessage] in
+            guard case .responseFrames(let buffer) = message else { return [message] }
+            return try split(buffer)
+        }
+    }
+
+    /// The frames of a ``WireMessage/responseFrames(_:)`` buffer, read with the receiver's
+    /// decoder; fails when the buffer is not whole `response` frames.
+    static func split(_ buffer: ByteBuffer) throws -> [WireMessage] {
+        var input = buffer
+        var decoder = FrameDecoder()
+        var out: [WireMessage] = []
+        while let frame = try decoder.decode(buffer: &input) {
+            #expect(frame.kind == .response)
+            out.append(.encodedResponse(streamID: frame.streamID, payload: frame.payload))
+        }
+        #expect(input.readableBytes == 0, "response frames end inside a frame")
+        return out
     }
 
     /// Every message written and flushed so far, as written.
@@ -214,5 +237,61 @@ struct WatchStreamWriterTests {
         }
         #expect(last.index == 1)
         #expect(last.keyChanges.map(\.entry?.value) == [Array("v".utf8)])
+    }
+
+    @Test func aBatchForManyStreamsGoesOutAsAFewBuffersOfWholeFramesInOrder() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        let event = Self.event(7, String(repeating: "k", count: 100))
+        let streams = 1...1_000
+        writer.deliver(streams.map { (UInt64($0), event) })
+        channel.embeddedEventLoop.run()
+
+        let raw = try Self.rawWritten(channel)
+        let frameBytes = Frame.headerSize + event.responsePayload().readableBytes
+        // A chunk is written once it holds 16 KiB: far fewer writes than frames.
+        let framesPerChunk = (16 * 1024 + frameBytes - 1) / frameBytes
+        #expect(raw.count == (streams.count + framesPerChunk - 1) / framesPerChunk)
+        #expect(raw.count < 20)
+        var total = 0
+        var decoded: [WireMessage] = []
+        for message in raw {
+            guard case .responseFrames(let buffer) = message else {
+                Issue.record("expected response frames, got \(message)")
+                continue
+            }
+            #expect(buffer.readableBytes < 16 * 1024 + frameBytes)
+            total += buffer.readableBytes
+            decoded += try Self.split(buffer)
+        }
+        #expect(total == streams.count * frameBytes)
+        #expect(decoded.map(\.streamID) == streams.map { UInt64($0) })
+        #expect(event.encodingCount == 1)
+    }
+
+    @Test func anEventLargerThanAChunkIsWrittenAloneBetweenTheFramesAroundIt() throws {
+        let channel = EmbeddedChannel()
+        let writer = WatchStreamWriter(channel: channel, onCut: { _ in })
+        let big = SharedWatchEvent(WatchEvent(index: 2, payload: .keys(
+            [KVChange(key: "big", entry: KVEntry(key: "big", value: Array(repeating: 7, count: 40_000), createIndex: 2, modifyIndex: 2))], snapshot: false)))
+        writer.deliver([(1, Self.event(1)), (1, big), (2, Self.event(3))])
+        channel.embeddedEventLoop.run()
+
+        let raw = try Self.rawWritten(channel)
+        #expect(raw.count == 3)
+        guard raw.count == 3, case .responseFrames = raw[0], case .encodedResponse(1, _) = raw[1], case .responseFrames = raw[2] else {
+            Issue.record("expected frames, the large event alone, frames; got \(raw.map(\.kind))")
+            return
+        }
+        var bigPayload = big.responsePayload()
+        let expected: [WireMessage] = [Self.eventMessage(1, 1), .response(streamID: 1, try bigPayload.readClientResponse()), Self.eventMessage(2, 3)]
+        let decoded = try raw.flatMap { message -> [WireMessage] in
+            if case .responseFrames(let buffer) = message { return try Self.split(buffer) }
+            return [message]
+        }.map { message -> WireMessage in
+            guard case .encodedResponse(let streamID, var payload) = message else { return message }
+            return .response(streamID: streamID, try payload.readClientResponse())
+        }
+        #expect(decoded == expected)
     }
 }

@@ -26,6 +26,9 @@ import NIOCore
 /// An event is written as a `response` frame around the ``SharedWatchEvent``'s payload, which is
 /// encoded by the first writer that needs it and then shared: a change seen by many streams, on
 /// this connection or others, is encoded once and each frame costs a header and a byte copy.
+/// The frames of one call are written back to back into one buffer (a
+/// ``WireMessage/responseFrames(_:)`` per 16 KiB), so that a batch for a thousand streams goes
+/// out as a few TLS records rather than a thousand.
 ///
 /// A forgotten stream (cut, or ``forget(streamID:)``) has its events and its end dropped until
 /// the hub confirms it has finished with it (``cancelled(streamID:)`` or
@@ -86,40 +89,95 @@ public final class WatchStreamWriter: WatchSink {
     }
 
     private func write(_ batch: [(streamID: UInt64, event: SharedWatchEvent)]) {
-        var wrote = false
+        var frames = ResponseFrames(channel: channel)
         for (streamID, event) in batch {
             switch queues.value.admit(event, streamID: streamID, writable: channel.isWritable) {
             case .write:
-                channel.write(WireMessage.encodedResponse(streamID: streamID, payload: event.responsePayload()), promise: nil)
-                wrote = true
+                frames.add(streamID: streamID, payload: event.responsePayload())
             case .queued, .drop:
                 break
             case .cut(let lastIndex):
                 let resume = lastIndex.map { "resume from index \($0)" } ?? "resume from the last index received"
                 let message = "the client read the watch too slowly; \(resume)"
-                channel.write(WireMessage.response(streamID: streamID, .error(.watchTooSlow, message: message)), promise: nil)
-                wrote = true
+                frames.add(.response(streamID: streamID, .error(.watchTooSlow, message: message)))
                 onCut(streamID)
             }
         }
-        if drain() { wrote = true }
-        if wrote {
+        drain(into: &frames)
+        if frames.finish() {
             channel.flush()
         }
     }
 
     /// Writes queued items while the channel is writable; returns whether it wrote any.
     private func drain() -> Bool {
-        var wrote = false
+        var frames = ResponseFrames(channel: channel)
+        drain(into: &frames)
+        return frames.finish()
+    }
+
+    private func drain(into frames: inout ResponseFrames) {
         while channel.isWritable, let (streamID, item) = queues.value.next() {
             switch item {
             case .event(let event):
-                channel.write(WireMessage.encodedResponse(streamID: streamID, payload: event.responsePayload()), promise: nil)
+                frames.add(streamID: streamID, payload: event.responsePayload())
             case .end(let code, let message):
-                channel.write(WireMessage.response(streamID: streamID, .error(code, message: message)), promise: nil)
+                frames.add(.response(streamID: streamID, .error(code, message: message)))
             }
-            wrote = true
         }
+    }
+}
+
+/// The frames one call of the writer produces, encoded back to back into one buffer and written
+/// as a ``WireMessage/responseFrames(_:)`` whenever it reaches ``chunkBytes`` (and at the end):
+/// the TLS layer then seals one record per chunk instead of one per event, which is most of what
+/// a watch event costs the server and the client to decrypt when thousands of watchers share a
+/// connection. An event payload larger than a chunk is written alone, as an
+/// ``WireMessage/encodedResponse(streamID:payload:)``, after the frames before it.
+private struct ResponseFrames {
+    /// About one TLS record's worth of plaintext.
+    static let chunkBytes = 16 * 1024
+
+    let channel: any Channel
+    private var buffer: ByteBuffer?
+    private var wrote = false
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Adds the `response` frame of an encoded payload on `streamID`.
+    mutating func add(streamID: UInt64, payload: ByteBuffer) {
+        if payload.readableBytes > Self.chunkBytes {
+            emit()
+            channel.write(WireMessage.encodedResponse(streamID: streamID, payload: payload), promise: nil)
+            wrote = true
+            return
+        }
+        add(.encodedResponse(streamID: streamID, payload: payload))
+    }
+
+    /// Adds the frame of `message`, a `response` on a non-zero stream.
+    mutating func add(_ message: WireMessage) {
+        if buffer == nil {
+            buffer = channel.allocator.buffer(capacity: Self.chunkBytes + 512)
+        }
+        buffer!.writeWireMessage(message)
+        if buffer!.readableBytes >= Self.chunkBytes {
+            emit()
+        }
+    }
+
+    /// Writes what is buffered; returns whether anything was written since the start.
+    mutating func finish() -> Bool {
+        emit()
         return wrote
+    }
+
+    private mutating func emit() {
+        guard let frames = buffer, frames.readableBytes > 0 else { return }
+        buffer = nil
+        channel.write(WireMessage.responseFrames(frames), promise: nil)
+        wrote = true
     }
 }
