@@ -16,7 +16,8 @@ public final class Agent: @unchecked Sendable {
     public private(set) var clientAddress: SocketAddress?
 
     let logger: Logger
-    /// Client connections, health probes.
+    /// Health probes, and client connections unless they share the consensus thread
+    /// (``AgentConfiguration/effectiveClientThreads`` is 0).
     private let group: MultiThreadedEventLoopGroup
     /// One thread for the consensus loop and the peer connections (see ``ConsensusLoop``).
     private let consensusGroup: MultiThreadedEventLoopGroup
@@ -31,7 +32,7 @@ public final class Agent: @unchecked Sendable {
         self.logger = logger
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         self.nodeID = try Self.loadNodeID(dataDirectory: configuration.dataDirectory)
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.effectiveClientThreads))
         self.consensusGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
@@ -73,7 +74,7 @@ public final class Agent: @unchecked Sendable {
                               clientAddress: configuration.clientAddress, bootstrapExpect: UInt32(configuration.bootstrapExpect),
                               hasState: hasState)
         transport = PeerTransport(group: consensusGroup, listenerTLS: peerListenerTLS, dialerTLS: peerDialerTLS, hello: hello, logger: logger)
-        clients = ClientListener(group: group, tls: clientTLS, logger: logger) { [state] input in
+        clients = ClientListener(group: configuration.effectiveClientThreads == 0 ? consensusGroup : group, tls: clientTLS, logger: logger) { [state] input in
             if let loop = state.loop { return loop.submit(input) }
             let message = "this server has not joined a cluster yet"
             switch input {

@@ -67,6 +67,16 @@ struct AgentCommandLineTests {
         #expect(!mismatched.stderr.isEmpty)
     }
 
+    @Test("a client thread count out of range is refused")
+    func badClientThreads() async throws {
+        let fx = try ClusterFixture(nodes: 1)
+        for value in ["65", "-1"] {
+            let outcome = try await runAgent(validFlags(fx) + ["--client-threads=\(value)"])
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains("--client-threads must be between 0 and 64, got \(value)"), "stderr: \(outcome.stderr)")
+        }
+    }
+
     @Test("a bad config file is refused with the file and the setting named")
     func badConfigFile() async throws {
         let fx = try ClusterFixture(nodes: 1)
@@ -75,6 +85,8 @@ struct AgentCommandLineTests {
             ("{\"no_such_setting\": 1}", "unknown setting \"no_such_setting\""),
             ("{not json", "is not valid JSON"),
             ("[1, 2]", "must hold a JSON object"),
+            ("{\"client_threads\": 65}", "client_threads must be between 0 and 64, got 65"),
+            ("{\"client_threads\": -1}", "client_threads must be between 0 and 64, got -1"),
         ]
         for (text, expected) in cases {
             let path = fx.root + "/bad.json"

@@ -80,6 +80,9 @@ final class ClusterFixture: @unchecked Sendable {
                     "--cert-file", certs + "/dc1-server-cairn-\(i - 1).pem", "--key-file", certs + "/dc1-server-cairn-\(i - 1)-key.pem",
                     "--config-file", root + "/config.json"]
         for j in 1...count where j != i { args += ["--retry-join", peerAddress(j)] }
+        // Odd nodes serve clients on client threads, even ones on the consensus thread, so that
+        // every cluster test runs both ways whatever the machine's default.
+        args += ["--client-threads", i % 2 == 1 ? "2" : "0"]
         p.arguments = args
         let log = root + "/n\(i).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)

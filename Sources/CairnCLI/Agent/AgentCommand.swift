@@ -32,6 +32,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "This server's private key (PEM).") var keyFile: String?
     @Option(help: "A JSON configuration file; flags override it.") var configFile: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(help: "Threads serving client connections; 0 serves them on the consensus thread (default: 0 with up to 2 cores, else 2).")
+    var clientThreads: Int?
 
     func run() async throws {
         var config = AgentConfiguration()
@@ -49,6 +51,7 @@ struct AgentCommand: AsyncParsableCommand {
             if let certFile { config.certFile = certFile }
             if let keyFile { config.keyFile = keyFile }
             if let logLevel { config.logLevel = logLevel }
+            if let clientThreads { config.clientThreads = clientThreads }
             if dev { try DevMode.prepare(&config) }
             try config.validate()
         } catch let problem as AgentConfiguration.Problem {
