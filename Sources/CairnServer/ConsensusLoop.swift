@@ -46,7 +46,9 @@ public struct ServerAddress: Sendable, Hashable, Codable {
 /// followers before its own sync starts (see ``Ready``). The peer connections live on the same
 /// event loop (``PeerTransport``), so a Raft message is read, stepped and answered, and an append
 /// is sent, without handing anything to another thread: on the path of a write, the only thread
-/// hand-offs are the client's request coming in and its answer going out.
+/// hand-offs are the client's request coming in and its answer going out — and none at all when
+/// the client connections share this event loop too (``AgentConfiguration/clientThreads`` 0, the
+/// default on machines with up to two cores).
 ///
 /// Each request is first turned into a ``RequestPlan`` (answer now, propose a command, or read
 /// the state) by the module's planner (`ConsensusLoop+KV.swift`, `+Catalog`, `+Sessions`,
@@ -151,8 +153,8 @@ public final class ConsensusLoop: @unchecked Sendable {
     public let nodeName: String
 
     /// Opens the server's state in `dataDirectory` (Raft log in `raft/`) and prepares the loop to
-    /// run on `eventLoop`, which it may block in `fdatasync` (give it one of its own, shared only
-    /// with the peer connections); ``start()`` runs it. `bootstrapVoters` founds a new cluster when
+    /// run on `eventLoop`, which it may block in `fdatasync` (give it one of its own, shared
+    /// with the peer connections and perhaps the client connections); ``start()`` runs it. `bootstrapVoters` founds a new cluster when
     /// there is no state yet. `prober` runs health checks while this server leads (nil: none run).
     public init(configuration: RaftConfiguration, dataDirectory: String, bootstrapVoters: Set<NodeID>?,
                 self address: ServerAddress, peers: PeerMessageSink, eventLoop: any EventLoop, prober: HealthProber? = nil,
