@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// Runs Swift tasks on a NIO event loop: the thread that reads and writes the client's
 /// connections. A task that prefers it (`withTaskExecutorPreference`, or
@@ -9,9 +9,12 @@ import NIOCore
 /// Once the client is closed (its event loop shuts down) jobs go to Swift's global executor
 /// instead, so a task that prefers this executor — even one awaiting `close()` — never hangs on
 /// a loop that no longer runs anything.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+///
+/// Every job (each resumption of such a task) reads whether the loop is still in use: an atomic
+/// load, not a lock.
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let eventLoop: any EventLoop
-    private let shutDown = NIOLockedValueBox(false)
+    private let shutDown = Atomic(false)
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -19,11 +22,11 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
 
     /// From now on, jobs run on the global executor. Call before shutting the event loop down.
     func stopUsingEventLoop() {
-        shutDown.withLockedValue { $0 = true }
+        shutDown.store(true, ordering: .releasing)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        if shutDown.withLockedValue({ $0 }) {
+        if shutDown.load(ordering: .acquiring) {
             globalConcurrentExecutor.enqueue(job)
             return
         }

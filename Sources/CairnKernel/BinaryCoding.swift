@@ -59,20 +59,23 @@ public struct BinaryReader {
 
     /// Reads `u32 length` and that many bytes.
     public mutating func readBytes() -> [UInt8]? {
-        guard let count = read(UInt32.self), bytes.endIndex - cursor >= Int(count) else { return nil }
-        defer { cursor += Int(count) }
-        return Array(bytes[cursor..<cursor + Int(count)])
+        readLengthPrefixed().map { Array($0) }
     }
 
     /// Reads a UTF-8 string written with ``BinaryWriter/write(string:)``; nil if not valid UTF-8.
     public mutating func readString() -> String? {
-        guard let count = read(UInt32.self), bytes.endIndex - cursor >= Int(count) else { return nil }
-        let raw = bytes[cursor..<cursor + Int(count)]
-        cursor += Int(count)
+        guard let raw = readLengthPrefixed() else { return nil }
         // `String(decoding:)` repairs invalid UTF-8, so valid input is exactly the input that
         // comes back byte for byte: cheaper than the standard library's generic validation.
         let decoded = String(decoding: raw, as: UTF8.self)
         return decoded.utf8.elementsEqual(raw) ? decoded : nil
+    }
+
+    /// Reads `u32 length` and returns that many bytes without copying them; nil when too few remain.
+    private mutating func readLengthPrefixed() -> ArraySlice<UInt8>? {
+        guard let count = read(UInt32.self), bytes.endIndex - cursor >= Int(count) else { return nil }
+        defer { cursor += Int(count) }
+        return bytes[cursor..<cursor + Int(count)]
     }
 
     /// Reads an optional `u64`; the outer nil means malformed.

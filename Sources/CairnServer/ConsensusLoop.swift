@@ -249,11 +249,7 @@ public final class ConsensusLoop: @unchecked Sendable {
             try driveReady()
             try maybeSnapshot()
         } catch {
-            // A disk that fails a write or a sync cannot be trusted with what follows: stop
-            // the process (crash-stop), as a Raft server must, rather than serve without a log.
-            logger.critical("storage failed, stopping the server: \(error)")
-            failAllPending(.internalError, "storage failed: \(error)")
-            exit(74)
+            crashStop("storage failed", error)
         }
         guard stop else { return }
         if (pendingWrites.isEmpty && pendingReads.isEmpty) || ContinuousClock.now >= deadline {
@@ -509,11 +505,16 @@ public final class ConsensusLoop: @unchecked Sendable {
                 logger.info("snapshot at index \(metadata.index); log compacted")
             }
         } catch {
-            // The same rule as for the log: a disk that fails a write cannot be trusted.
-            logger.critical("storage failed while snapshotting, stopping the server: \(error)")
-            failAllPending(.internalError, "storage failed: \(error)")
-            exit(74)
+            crashStop("storage failed while snapshotting", error)
         }
+    }
+
+    /// A disk that fails a write or a sync cannot be trusted with what follows: stops the process
+    /// (crash-stop), as a Raft server must, rather than serve without a log.
+    private func crashStop(_ what: String, _ error: any Error) -> Never {
+        logger.critical("\(what), stopping the server: \(error)")
+        failAllPending(.internalError, "storage failed: \(error)")
+        exit(74)
     }
 
     private func failAllPending(_ code: ClientErrorCode, _ message: String) {
