@@ -83,19 +83,21 @@ let package = Package(
         .executableTarget(name: "cairn-sim", dependencies: ["CairnSimulation"]),
         .executableTarget(name: "cairn-wal-bench", dependencies: ["CairnStorage"]),
         .testTarget(name: "CairnRaftTests", dependencies: ["CairnRaft", "CairnSimulation"]),
-        .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage"]),
+        .testTarget(name: "CairnStorageTests", dependencies: ["CairnStorage", "CairnTestSupport"]),
         .testTarget(name: "CairnKernelTests", dependencies: ["CairnKernel", "CairnStorage"]),
-        .testTarget(name: "CairnSimulationTests", dependencies: ["CairnSimulation"]),
-        // What several test targets share (one gate for CPU-heavy model comparisons).
+        .testTarget(name: "CairnSimulationTests", dependencies: ["CairnSimulation", "CairnTestSupport"]),
+        // What several test targets share: running CPU-bound tests in the background, off Swift's
+        // cooperative pool and below everything else (one gate for the model comparisons).
         .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
+        .testTarget(name: "CairnTestSupportTests", dependencies: ["CairnTestSupport"]),
         .testTarget(name: "CairnKVTests", dependencies: ["CairnKV", "CairnKernel", "CairnRaft", "CairnWire", "CairnTestSupport"]),
         .testTarget(name: "CairnCatalogTests", dependencies: ["CairnCatalog", "CairnKernel", "CairnRaft", "CairnWire", "CairnTestSupport"]),
         .testTarget(name: "CairnServerTests", dependencies: [
-            "CairnServer", "CairnWire", "CairnCatalog", "CairnKV", "CairnKernel", "CairnRaft",
+            "CairnServer", "CairnWire", "CairnCatalog", "CairnKV", "CairnKernel", "CairnRaft", "CairnTestSupport",
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ] + nio),
         .testTarget(name: "CairnWireTests", dependencies: [
-            "CairnWire",
+            "CairnWire", "CairnTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),

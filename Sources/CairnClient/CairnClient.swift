@@ -37,6 +37,8 @@ public final class CairnClient: Sendable {
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
     private let loopExecutor: EventLoopTaskExecutor
+    /// Keeps work off the loop once ``close()`` began (see ``LoopGate``).
+    private let gate = LoopGate()
 
     /// Which of the client's two connections a request travels on.
     enum Lane: Sendable {
@@ -82,7 +84,7 @@ public final class CairnClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.loopExecutor = EventLoopTaskExecutor(eventLoop: group.next())
+        self.loopExecutor = EventLoopTaskExecutor(eventLoop: group.next(), gate: gate)
         // Watches start on a different server than requests when there are several: they spread
         // the streaming load away from the leader.
         let watchStart = configuration.addresses.count > 1 ? 1 : 0
@@ -129,7 +131,8 @@ public final class CairnClient: Sendable {
             return [s.requests.connection, s.watches.connection].compactMap { $0 }
         }
         for connection in connections { connection.close() }
-        loopExecutor.stopUsingEventLoop()
+        // Nothing is scheduled on the loop from elsewhere after this (see `LoopGate`).
+        gate.close()
         try? await group.shutdownGracefully()
     }
 
@@ -168,7 +171,7 @@ public final class CairnClient: Sendable {
             }
             let response: ClientResponse
             do {
-                response = try await connection.send(request, timeout: .milliseconds(Self.milliseconds(remaining))).get()
+                response = try await connection.send(request, timeout: .milliseconds(Self.milliseconds(remaining)))
             } catch let error as CairnClientError {
                 if error.code == .timeout {
                     // Only this request is late: the others on the connection keep their chance.
@@ -259,9 +262,9 @@ public final class CairnClient: Sendable {
             if let dialing = s[lane].dialing { return .wait(dialing) }
             let address = Self.target(of: s[lane], in: configuration)
             let ms = min(5_000, Self.milliseconds(timeout))
-            let dial = Task { [group, tls, logger] in
+            let dial = Task { [group, gate, tls, logger] in
                 do {
-                    return try await ClientConnection.connect(to: address, group: group, tls: tls, logger: logger, timeout: .milliseconds(ms))
+                    return try await ClientConnection.connect(to: address, group: group, gate: gate, tls: tls, logger: logger, timeout: .milliseconds(ms))
                 } catch let error as CairnClientError {
                     throw error
                 } catch {
@@ -273,7 +276,7 @@ public final class CairnClient: Sendable {
         }
         let dial: Task<ClientConnection, any Error>
         switch next {
-        case .closed: throw CairnClientError(.closed, "the client is closed")
+        case .closed: throw CairnClientError.clientClosed
         case .existing(let connection): return connection
         case .wait(let task): dial = task
         }
@@ -295,7 +298,7 @@ public final class CairnClient: Sendable {
         case .success(let connection):
             if closedMeanwhile {
                 connection.close()
-                throw CairnClientError(.closed, "the client is closed")
+                throw CairnClientError.clientClosed
             }
             return connection
         case .failure(let error):

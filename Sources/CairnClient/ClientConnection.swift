@@ -11,19 +11,25 @@ final class ClientConnection: @unchecked Sendable {
     let channel: any Channel
     let address: String
     private let handler: ClientResponseHandler
+    /// The client's gate: everything this connection schedules on its loop from another thread
+    /// goes through it (see ``LoopGate``).
+    private let gate: LoopGate
 
-    private init(channel: any Channel, address: String, handler: ClientResponseHandler) {
+    private init(channel: any Channel, address: String, handler: ClientResponseHandler, gate: LoopGate) {
         self.channel = channel
         self.address = address
         self.handler = handler
+        self.gate = gate
     }
 
-    /// Connects, runs TLS and the preface exchange; fails if either does.
-    static func connect(to address: String, group: any EventLoopGroup, tls: MutualTLSContext, logger: Logger,
+    /// Connects, runs TLS and the preface exchange; fails if either does, and with `closed` if
+    /// the client closes meanwhile.
+    static func connect(to address: String, group: any EventLoopGroup, gate: LoopGate, tls: MutualTLSContext, logger: Logger,
                         timeout: TimeAmount) async throws -> ClientConnection {
         let target = try parse(address)
         let boxes = NIOLockedValueBox<(ClientResponseHandler, EventLoopFuture<Preface>)?>(nil)
-        let channel = try await ClientBootstrap(group: group)
+        let loop = group.next()
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -31,23 +37,27 @@ final class ClientConnection: @unchecked Sendable {
                     let sync = channel.pipeline.syncOperations
                     try tls.addHandlers(to: sync, logger: logger)
                     let preface = try sync.addCairnWireHandlers(side: .dialer(.client), eventLoop: channel.eventLoop)
-                    let handler = ClientResponseHandler()
+                    let handler = ClientResponseHandler(gate: gate)
                     try sync.addHandler(handler)
                     boxes.withLockedValue { $0 = (handler, preface.peerPreface) }
                 }
             }
-            .connect(host: target.host, port: target.port).get()
+        var connecting: EventLoopFuture<any Channel>?
+        gate.schedule(on: loop) { connecting = bootstrap.connect(host: target.host, port: target.port) }
+        guard let connecting else { throw CairnClientError.clientClosed }
+        let channel = try await gate.value(of: connecting)
         guard let (handler, preface) = boxes.withLockedValue({ $0 }) else {
-            channel.close(promise: nil)
+            gate.schedule(on: loop) { channel.close(promise: nil) }
             throw CairnClientError(.unreachable, "\(address): the connection was not set up")
         }
         do {
-            _ = try await preface.get()
+            _ = try await gate.value(of: preface)
         } catch {
-            channel.close(promise: nil)
+            gate.schedule(on: loop) { channel.close(promise: nil) }
+            if let closed = error as? CairnClientError, closed.code == .closed { throw closed }
             throw handler.failure ?? CairnClientError(.unreachable, "\(address): \(error)")
         }
-        return ClientConnection(channel: channel, address: address, handler: handler)
+        return ClientConnection(channel: channel, address: address, handler: handler, gate: gate)
     }
 
     private static func parse(_ address: String) throws -> (host: String, port: Int) {
@@ -62,16 +72,22 @@ final class ClientConnection: @unchecked Sendable {
 
     var isActive: Bool { channel.isActive }
 
-    /// Sends a request; the future completes with the response, or fails with a
-    /// ``CairnClientError`` (`timeout`, or `outcomeUnknown` when the connection drops).
-    func send(_ request: ClientRequest, timeout: TimeAmount) -> EventLoopFuture<ClientResponse> {
+    /// Sends a request and returns the response; throws a ``CairnClientError``: `timeout`,
+    /// `outcomeUnknown` when the connection drops, `closed` when the client is closed.
+    func send(_ request: ClientRequest, timeout: TimeAmount) async throws -> ClientResponse {
         let loop = channel.eventLoop
         let handler = handler
         let channel = channel
         // A task running on the connection's own thread (``CairnClient/taskExecutor``) sends at once.
-        if loop.inEventLoop { return handler.send(request, on: channel, timeout: timeout) }
-        return loop.flatSubmit {
-            handler.send(request, on: channel, timeout: timeout)
+        if loop.inEventLoop { return try await handler.send(request, on: channel, timeout: timeout).get() }
+        // Otherwise one hop to the loop sends it and waits there for the answer.
+        return try await withCheckedThrowingContinuation { continuation in
+            let sent = gate.schedule(on: loop) {
+                loop.execute {
+                    handler.send(request, on: channel, timeout: timeout).whenComplete { continuation.resume(with: $0) }
+                }
+            }
+            if !sent { continuation.resume(throwing: CairnClientError.clientClosed) }
         }
     }
 
@@ -83,13 +99,15 @@ final class ClientConnection: @unchecked Sendable {
     func openStream(_ request: ClientRequest, capacity: Int) async throws -> ServerStream {
         let handler = handler
         let channel = channel
-        return try await channel.eventLoop.submit {
+        return try await gate.run(on: channel.eventLoop) {
             handler.openStream(request, on: channel, capacity: capacity)
-        }.get()
+        }
     }
 
+    /// Closes the connection (nothing to do once the client is closed: that closes them all).
     func close() {
-        channel.close(promise: nil)
+        let channel = channel
+        gate.schedule(on: channel.eventLoop) { channel.close(promise: nil) }
     }
 
     /// Closes the connection once the requests and streams already on it have finished (each
@@ -98,7 +116,8 @@ final class ClientConnection: @unchecked Sendable {
     func retire() {
         let handler = handler
         let channel = channel
-        channel.eventLoop.execute { handler.retire(channel: channel) }
+        let loop = channel.eventLoop
+        gate.schedule(on: loop) { loop.execute { handler.retire(channel: channel) } }
     }
 }
 
@@ -145,6 +164,12 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     private var open = true
     /// Set by ``retire(channel:)``: close once nothing is pending.
     private var retiring = false
+    private let gate: LoopGate
+
+    init(gate: LoopGate) {
+        self.gate = gate
+    }
+
     /// The last watch event decoded, with its payload: a server sends one change to every watch
     /// of it with the same payload bytes (it encodes each event once), so the watches after the
     /// first on this connection reuse the decoded event instead of decoding it again.
@@ -214,8 +239,8 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         nextStream += 1
         streams[stream] = StreamRoute(continuation: continuation, end: end)
         let loop = channel.eventLoop
-        let cancel: @Sendable () -> Void = { [self] in
-            loop.execute { self.closeStream(stream, reason: .cancelled, on: channel) }
+        let cancel: @Sendable () -> Void = { [self, gate] in
+            gate.schedule(on: loop) { loop.execute { self.closeStream(stream, reason: .cancelled, on: channel) } }
         }
         continuation.setOnCancel(cancel)
         channel.writeAndFlush(WireMessage.request(streamID: stream, request), promise: nil)

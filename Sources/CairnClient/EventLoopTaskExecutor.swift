@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 
 /// Runs Swift tasks on a NIO event loop: the thread that reads and writes the client's
 /// connections. A task that prefers it (`withTaskExecutorPreference`, or
@@ -10,29 +9,24 @@ import Synchronization
 /// instead, so a task that prefers this executor — even one awaiting `close()` — never hangs on
 /// a loop that no longer runs anything.
 ///
-/// Every job (each resumption of such a task) reads whether the loop is still in use: an atomic
-/// load, not a lock.
+/// A job enqueued from the loop's own thread (a task resumed by an answer that arrived there:
+/// the common case) is appended to the loop's queue directly; one from another thread goes
+/// through the client's ``LoopGate``.
 final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let eventLoop: any EventLoop
-    private let shutDown = Atomic(false)
+    private let gate: LoopGate
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, gate: LoopGate) {
         self.eventLoop = eventLoop
-    }
-
-    /// From now on, jobs run on the global executor. Call before shutting the event loop down.
-    func stopUsingEventLoop() {
-        shutDown.store(true, ordering: .releasing)
+        self.gate = gate
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        if shutDown.load(ordering: .acquiring) {
-            globalConcurrentExecutor.enqueue(job)
-            return
-        }
         let job = UnownedJob(job)
-        eventLoop.execute {
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        let loop = eventLoop
+        let scheduled = gate.schedule(on: loop) {
+            loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
+        if !scheduled { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
     }
 }

@@ -139,7 +139,16 @@ final class ClusterFixture: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw FixtureError("timed out after \(seconds)s waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+        throw FixtureError("timed out after \(seconds)s waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? "")
+                           + "\n" + logTails())
+    }
+
+    /// The last lines of every agent's log, to say why a wait timed out.
+    func logTails(lines: Int = 12) -> String {
+        processes.keys.sorted().map { i in
+            let tail = log(i).split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
+            return "--- n\(i) (\(processes[i]?.isRunning == true ? "running" : "exited")), last lines of its log:\n\(tail)"
+        }.joined(separator: "\n")
     }
 }
 

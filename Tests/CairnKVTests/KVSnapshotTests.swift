@@ -1,6 +1,7 @@
-import CairnKV
 import CairnKernel
+import CairnKV
 import CairnRaft
+import CairnTestSupport
 import CairnWire
 import Testing
 
@@ -85,16 +86,18 @@ struct KVSnapshotTests {
     }
 
     @Test("every truncation of a snapshot is refused and leaves the store as it was")
-    func truncations() {
-        let bytes = populated().snapshot()
-        var target = KVStore()
-        _ = target.apply(.put(key: "keep", value: [], flags: 0, cas: nil), at: 1)
-        let before = target
-        for cut in 1..<bytes.count {
-            #expect(throws: StateMachineError(.malformedSnapshot, "")) { try target.restore(bytes[0..<cut]) }
+    func truncations() async {
+        await inBackground {
+            let bytes = populated().snapshot()
+            var target = KVStore()
+            _ = target.apply(.put(key: "keep", value: [], flags: 0, cas: nil), at: 1)
+            let before = target
+            for cut in 1..<bytes.count {
+                #expect(throws: StateMachineError(.malformedSnapshot, "")) { try target.restore(bytes[0..<cut]) }
+            }
+            #expect(target == before)
+            #expect(throws: StateMachineError(.malformedSnapshot, "")) { try target.restore((bytes + [0])[...]) }
         }
-        #expect(target == before)
-        #expect(throws: StateMachineError(.malformedSnapshot, "")) { try target.restore((bytes + [0])[...]) }
     }
 
     /// Snapshot bytes written by hand: entries as (key, session), sessions as (id, behavior byte),

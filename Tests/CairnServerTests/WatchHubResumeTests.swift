@@ -1,5 +1,6 @@
 import CairnRaft
 import CairnServer
+import CairnTestSupport
 import CairnWire
 import Testing
 
@@ -54,62 +55,64 @@ struct WatchHubResumeTests {
     }
 
     @Test(arguments: 0..<24)
-    func aResumedWatchSeesExactlyWhatAnUninterruptedWatchSaw(seed: UInt64) {
-        var random = SeededRandom(seed: seed)
-        var state = FakeWatchState()
-        let hub = WatchHub(floor: 0)
-        let target = Self.targets[Int(seed) % Self.targets.count]
-        // Something before the watches start, so that their snapshot is at index 1, not 0.
-        hub.publish(state.commit([.put("a/1", "first"), .put("b/1", "first")]), state: state)
+    func aResumedWatchSeesExactlyWhatAnUninterruptedWatchSaw(seed: UInt64) async {
+        await inBackground {
+            var random = SeededRandom(seed: seed)
+            var state = FakeWatchState()
+            let hub = WatchHub(floor: 0)
+            let target = Self.targets[Int(seed) % Self.targets.count]
+            // Something before the watches start, so that their snapshot is at index 1, not 0.
+            hub.publish(state.commit([.put("a/1", "first"), .put("b/1", "first")]), state: state)
 
-        let reference = RecordingSink()
-        hub.watch(target, fromIndex: 0, streamID: 1, sink: reference, state: state)
-        var resumer = Resumer(target: target, streamID: 2)
-        hub.watch(target, fromIndex: 0, streamID: 2, sink: resumer.sink, state: state)
-        // Watches started later from a random index N: (N, sink, stream).
-        var late: [(from: UInt64, sink: RecordingSink)] = []
-        var nextStream: UInt64 = 3
+            let reference = RecordingSink()
+            hub.watch(target, fromIndex: 0, streamID: 1, sink: reference, state: state)
+            var resumer = Resumer(target: target, streamID: 2)
+            hub.watch(target, fromIndex: 0, streamID: 2, sink: resumer.sink, state: state)
+            // Watches started later from a random index N: (N, sink, stream).
+            var late: [(from: UInt64, sink: RecordingSink)] = []
+            var nextStream: UInt64 = 3
 
-        for _ in 0..<60 {
-            var changes: [StateChange] = []
-            for _ in 0..<Int.random(in: 1...8, using: &random) {
-                changes += state.commit(Self.randomWrites(&random))
+            for _ in 0..<60 {
+                var changes: [StateChange] = []
+                for _ in 0..<Int.random(in: 1...8, using: &random) {
+                    changes += state.commit(Self.randomWrites(&random))
+                }
+                hub.publish(changes, state: state)
+
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0..<3 where resumer.connected:
+                    resumer.disconnect(from: hub)
+                case 0..<5 where !resumer.connected:
+                    resumer.reconnect(to: hub, state: state, streamID: nextStream, random: &random)
+                    nextStream += 1
+                case 8:
+                    let from = UInt64.random(in: 1...state.appliedIndex, using: &random)
+                    let sink = RecordingSink()
+                    hub.watch(target, fromIndex: from, streamID: nextStream, sink: sink, state: state)
+                    late.append((from, sink))
+                    nextStream += 1
+                default:
+                    break
+                }
             }
-            hub.publish(changes, state: state)
-
-            switch Int.random(in: 0..<10, using: &random) {
-            case 0..<3 where resumer.connected:
-                resumer.disconnect(from: hub)
-            case 0..<5 where !resumer.connected:
+            if !resumer.connected {
                 resumer.reconnect(to: hub, state: state, streamID: nextStream, random: &random)
-                nextStream += 1
-            case 8:
-                let from = UInt64.random(in: 1...state.appliedIndex, using: &random)
-                let sink = RecordingSink()
-                hub.watch(target, fromIndex: from, streamID: nextStream, sink: sink, state: state)
-                late.append((from, sink))
-                nextStream += 1
-            default:
-                break
             }
-        }
-        if !resumer.connected {
-            resumer.reconnect(to: hub, state: state, streamID: nextStream, random: &random)
-        }
-        resumer.disconnect(from: hub)
+            resumer.disconnect(from: hub)
 
-        let expected = reference.events(1)
-        #expect(resumer.compactions == 0)
-        // Indexes first, so that a failure prints a short list rather than every payload.
-        #expect(resumer.received.map(\.index) == expected.map(\.index))
-        #expect(resumer.received == expected)
-        #expect(zip(expected, expected.dropFirst()).allSatisfy { $0.index < $1.index })
-        #expect(expected.dropFirst().allSatisfy { !$0.isSnapshot && !$0.keyChanges.isEmpty })
-        for watch in late {
-            let stream = watch.sink.streamsWithEvents.first
-            let events = stream.map { watch.sink.events($0) } ?? []
-            #expect(events.map(\.index) == expected.filter { $0.index > watch.from }.map(\.index))
-            #expect(events == expected.filter { $0.index > watch.from })
+            let expected = reference.events(1)
+            #expect(resumer.compactions == 0)
+            // Indexes first, so that a failure prints a short list rather than every payload.
+            #expect(resumer.received.map(\.index) == expected.map(\.index))
+            #expect(resumer.received == expected)
+            #expect(zip(expected, expected.dropFirst()).allSatisfy { $0.index < $1.index })
+            #expect(expected.dropFirst().allSatisfy { !$0.isSnapshot && !$0.keyChanges.isEmpty })
+            for watch in late {
+                let stream = watch.sink.streamsWithEvents.first
+                let events = stream.map { watch.sink.events($0) } ?? []
+                #expect(events.map(\.index) == expected.filter { $0.index > watch.from }.map(\.index))
+                #expect(events == expected.filter { $0.index > watch.from })
+            }
         }
     }
 

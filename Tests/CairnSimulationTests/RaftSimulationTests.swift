@@ -1,4 +1,5 @@
 import CairnSimulation
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -12,8 +13,7 @@ import Testing
 @Suite("Randomized Raft simulation")
 struct RaftSimulationTests {
     static let shards = 16
-    /// At most two shards run at once (the machines have two cores), so the sweep leaves the
-    /// CPU to other tests now and then instead of swamping it with 32 threads.
+    /// At most two shards run at once (the machines have two cores) instead of 32 threads.
     static let cores = DispatchSemaphore(value: 2)
 
     @Test("three-node clusters keep every safety property and converge", arguments: 0..<shards)
@@ -35,23 +35,19 @@ struct RaftSimulationTests {
     func sweep(nodes: Int, shard: Int, defaultCount: Int) async {
         let seeds = SeedSweep.seedsFromEnvironment(defaultCount: defaultCount)
         let shards = Self.shards
-        // The runs are long and CPU-bound: do them on a thread of their own so that they never
-        // occupy Swift's cooperative pool, which other (asynchronous) tests need meanwhile.
-        let result: ShardResult = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                Self.cores.wait()
-                defer { Self.cores.signal() }
-                var result = ShardResult()
-                for seed in seeds where Int(seed % UInt64(shards)) == shard {
-                    let report = SeedSweep.run(SimulationOptions(seed: seed, nodeCount: nodes))
-                    result.ran += 1
-                    if !report.passed {
-                        result.failures.append("seed \(seed), \(nodes) nodes:\n\(report.violations.joined(separator: "\n"))\nreplay: \(report.replayCommand)")
-                    }
-                    if report.acknowledged == 0 { result.silentSeeds.append(seed) }
+        // The runs are long and CPU-bound: they run in the background, two shards at a time, so
+        // that the other tests and their agents go first (see `inBackground`).
+        let result: ShardResult = await inBackground(oneOf: Self.cores) {
+            var result = ShardResult()
+            for seed in seeds where Int(seed % UInt64(shards)) == shard {
+                let report = SeedSweep.run(SimulationOptions(seed: seed, nodeCount: nodes))
+                result.ran += 1
+                if !report.passed {
+                    result.failures.append("seed \(seed), \(nodes) nodes:\n\(report.violations.joined(separator: "\n"))\nreplay: \(report.replayCommand)")
                 }
-                continuation.resume(returning: result)
+                if report.acknowledged == 0 { result.silentSeeds.append(seed) }
             }
+            return result
         }
         #expect(result.failures.isEmpty, "\(result.failures.joined(separator: "\n\n"))")
         #expect(result.silentSeeds.isEmpty || seeds.count == 1, "seeds that acknowledged no write at all: \(result.silentSeeds)")

@@ -1,5 +1,6 @@
 import CairnRaft
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -126,39 +127,43 @@ struct DurableLogTests {
     @Test(
         "a snapshot saved without its marker (a crash in between) drops the log from its index on",
         arguments: [(LogIndex(8), Term(2)), (20, 3)])
-    func snapshotWithoutMarker(index: LogIndex, term: Term) throws {
-        try withTemporaryDirectory { directory in
-            do {
-                let (log, _) = try DurableLog.open(directory: directory)
-                try fill(log, through: 10, term: 1)
+    func snapshotWithoutMarker(index: LogIndex, term: Term) async throws {
+        try await inBackground {
+            try withTemporaryDirectory { directory in
+                do {
+                    let (log, _) = try DurableLog.open(directory: directory)
+                    try fill(log, through: 10, term: 1)
+                    try log.close()
+                }
+                // The crash: the snapshot file is durable, the marker never written.
+                try SnapshotStore(directory: directory + "/snap").save(snapshot(index: index, term: term))
+                let (log, state) = try DurableLog.open(directory: directory)
+                #expect(state.snapshot?.metadata == snapshot(index: index, term: term).metadata)
+                #expect(state.entries.isEmpty)
+                #expect(state.hardState == HardState(term: 1, vote: 1, commit: 9))
+                try log.append(entries: entries(from: index + 1, count: 1, term: term), hardState: nil)
                 try log.close()
+                // The marker written during recovery makes the result stick.
+                let (_, again) = try WriteAheadLog.open(directory: directory + "/wal")
+                #expect(again.lastSnapshotMarker?.index == index)
+                #expect(try DurableLog.open(directory: directory).1.entries == entries(from: index + 1, count: 1, term: term))
             }
-            // The crash: the snapshot file is durable, the marker never written.
-            try SnapshotStore(directory: directory + "/snap").save(snapshot(index: index, term: term))
-            let (log, state) = try DurableLog.open(directory: directory)
-            #expect(state.snapshot?.metadata == snapshot(index: index, term: term).metadata)
-            #expect(state.entries.isEmpty)
-            #expect(state.hardState == HardState(term: 1, vote: 1, commit: 9))
-            try log.append(entries: entries(from: index + 1, count: 1, term: term), hardState: nil)
-            try log.close()
-            // The marker written during recovery makes the result stick.
-            let (_, again) = try WriteAheadLog.open(directory: directory + "/wal")
-            #expect(again.lastSnapshotMarker?.index == index)
-            #expect(try DurableLog.open(directory: directory).1.entries == entries(from: index + 1, count: 1, term: term))
         }
     }
 
     @Test("a snapshot saved without a marker whose term matches the log keeps the entries after it")
-    func snapshotWithoutMarkerMatchingTerm() throws {
-        try withTemporaryDirectory { directory in
-            do {
-                let (log, _) = try DurableLog.open(directory: directory)
-                try fill(log, through: 10, term: 1)
-                try log.close()
+    func snapshotWithoutMarkerMatchingTerm() async throws {
+        try await inBackground {
+            try withTemporaryDirectory { directory in
+                do {
+                    let (log, _) = try DurableLog.open(directory: directory)
+                    try fill(log, through: 10, term: 1)
+                    try log.close()
+                }
+                try SnapshotStore(directory: directory + "/snap").save(snapshot(index: 6, term: 1))
+                let (_, state) = try DurableLog.open(directory: directory)
+                #expect(state.entries.map(\.index) == Array(7...10))
             }
-            try SnapshotStore(directory: directory + "/snap").save(snapshot(index: 6, term: 1))
-            let (_, state) = try DurableLog.open(directory: directory)
-            #expect(state.entries.map(\.index) == Array(7...10))
         }
     }
 
@@ -178,16 +183,18 @@ struct DurableLogTests {
     }
 
     @Test("a log reset to a snapshot that is gone refuses to open")
-    func missingSnapshot() throws {
-        try withTemporaryDirectory { directory in
-            let (log, _) = try DurableLog.open(directory: directory)
-            try fill(log, through: 4, term: 1)
-            try log.installSnapshot(snapshot(index: 30, term: 4))
-            try log.close()
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory + "/snap") {
-                try FileManager.default.removeItem(atPath: directory + "/snap/" + name)
+    func missingSnapshot() async throws {
+        try await inBackground {
+            try withTemporaryDirectory { directory in
+                let (log, _) = try DurableLog.open(directory: directory)
+                try fill(log, through: 4, term: 1)
+                try log.installSnapshot(snapshot(index: 30, term: 4))
+                try log.close()
+                for name in try FileManager.default.contentsOfDirectory(atPath: directory + "/snap") {
+                    try FileManager.default.removeItem(atPath: directory + "/snap/" + name)
+                }
+                #expect(throws: StorageError(.missingSnapshot)) { try DurableLog.open(directory: directory) }
             }
-            #expect(throws: StorageError(.missingSnapshot)) { try DurableLog.open(directory: directory) }
         }
     }
 

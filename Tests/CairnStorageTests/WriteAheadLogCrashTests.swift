@@ -1,5 +1,6 @@
 import CairnRaft
 import CairnStorage
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -103,15 +104,17 @@ private func nonzeroExtent(_ bytes: [UInt8], from start: Int, to end: Int) -> In
 @Suite("WriteAheadLog crash recovery")
 struct WriteAheadLogCrashTests {
     @Test("a final batch cut at every byte offset is dropped, and only it", arguments: WriteAheadLog.Preallocation.allCases)
-    func truncatedFinalBatch(preallocation: WriteAheadLog.Preallocation) throws {
-        try withTemporaryDirectory { root in
-            let fixture = try CrashFixture(root: root, preallocation: preallocation)
-            #expect(fixture.finalEnd - fixture.syncedEnd > 100)
-            for offset in fixture.syncedEnd..<fixture.finalEnd {
-                let cut = Array(fixture.bytes[..<offset])
-                let expected = preallocation == .off
-                    ? offset - fixture.syncedEnd : nonzeroExtent(fixture.bytes, from: fixture.syncedEnd, to: offset)
-                try fixture.expectRecoversSyncedBatches(cut, expectedTruncation: expected, label: "cut-\(offset)")
+    func truncatedFinalBatch(preallocation: WriteAheadLog.Preallocation) async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let fixture = try CrashFixture(root: root, preallocation: preallocation)
+                #expect(fixture.finalEnd - fixture.syncedEnd > 100)
+                for offset in fixture.syncedEnd..<fixture.finalEnd {
+                    let cut = Array(fixture.bytes[..<offset])
+                    let expected = preallocation == .off
+                        ? offset - fixture.syncedEnd : nonzeroExtent(fixture.bytes, from: fixture.syncedEnd, to: offset)
+                    try fixture.expectRecoversSyncedBatches(cut, expectedTruncation: expected, label: "cut-\(offset)")
+                }
             }
         }
     }
@@ -119,28 +122,32 @@ struct WriteAheadLogCrashTests {
     @Test(
         "a final batch whose write stopped at every byte offset of a preallocated segment is dropped",
         arguments: [WriteAheadLog.Preallocation.fallocate, .zeroFill])
-    func partiallyWrittenPreallocatedBatch(preallocation: WriteAheadLog.Preallocation) throws {
-        try withTemporaryDirectory { root in
-            let fixture = try CrashFixture(root: root, preallocation: preallocation)
-            #expect(fixture.bytes.count == 16 << 10)
-            for offset in fixture.syncedEnd..<fixture.finalEnd {
-                var torn = fixture.bytes
-                for i in offset..<fixture.finalEnd { torn[i] = 0 }
-                let expected = nonzeroExtent(fixture.bytes, from: fixture.syncedEnd, to: offset)
-                try fixture.expectRecoversSyncedBatches(torn, expectedTruncation: expected, label: "zero-\(offset)")
+    func partiallyWrittenPreallocatedBatch(preallocation: WriteAheadLog.Preallocation) async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let fixture = try CrashFixture(root: root, preallocation: preallocation)
+                #expect(fixture.bytes.count == 16 << 10)
+                for offset in fixture.syncedEnd..<fixture.finalEnd {
+                    var torn = fixture.bytes
+                    for i in offset..<fixture.finalEnd { torn[i] = 0 }
+                    let expected = nonzeroExtent(fixture.bytes, from: fixture.syncedEnd, to: offset)
+                    try fixture.expectRecoversSyncedBatches(torn, expectedTruncation: expected, label: "zero-\(offset)")
+                }
             }
         }
     }
 
     @Test("a final batch with a damaged byte at every offset is dropped, and only it", arguments: WriteAheadLog.Preallocation.allCases)
-    func damagedFinalBatch(preallocation: WriteAheadLog.Preallocation) throws {
-        try withTemporaryDirectory { root in
-            let fixture = try CrashFixture(root: root, preallocation: preallocation)
-            for offset in fixture.syncedEnd..<fixture.finalEnd {
-                var damaged = fixture.bytes
-                damaged[offset] ^= 0xFF
-                try fixture.expectRecoversSyncedBatches(
-                    damaged, expectedTruncation: fixture.finalEnd - fixture.syncedEnd, label: "flip-\(offset)")
+    func damagedFinalBatch(preallocation: WriteAheadLog.Preallocation) async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let fixture = try CrashFixture(root: root, preallocation: preallocation)
+                for offset in fixture.syncedEnd..<fixture.finalEnd {
+                    var damaged = fixture.bytes
+                    damaged[offset] ^= 0xFF
+                    try fixture.expectRecoversSyncedBatches(
+                        damaged, expectedTruncation: fixture.finalEnd - fixture.syncedEnd, label: "flip-\(offset)")
+                }
             }
         }
     }
@@ -148,26 +155,28 @@ struct WriteAheadLogCrashTests {
     @Test(
         "a damaged byte anywhere before the final batch refuses to open, naming the file and the record's offset",
         arguments: [WriteAheadLog.Preallocation.off, .zeroFill])
-    func damagedEarlierRecord(preallocation: WriteAheadLog.Preallocation) throws {
-        try withTemporaryDirectory { root in
-            let fixture = try CrashFixture(root: root, preallocation: preallocation)
-            let recordStarts = [0, 68] + fixture.recordEnds.dropLast()
-            for offset in 0..<fixture.syncedEnd {
-                let recordStart = recordStarts.last { $0 <= offset }!
-                var damaged = fixture.bytes
-                damaged[offset] ^= 0xFF
-                let error = #expect(throws: StorageError(.corruptRecord)) {
-                    _ = try fixture.open(damaged, label: "middle-\(offset)")
+    func damagedEarlierRecord(preallocation: WriteAheadLog.Preallocation) async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let fixture = try CrashFixture(root: root, preallocation: preallocation)
+                let recordStarts = [0, 68] + fixture.recordEnds.dropLast()
+                for offset in 0..<fixture.syncedEnd {
+                    let recordStart = recordStarts.last { $0 <= offset }!
+                    var damaged = fixture.bytes
+                    damaged[offset] ^= 0xFF
+                    let error = #expect(throws: StorageError(.corruptRecord)) {
+                        _ = try fixture.open(damaged, label: "middle-\(offset)")
+                    }
+                    #expect(error?.reason.contains(fixture.segmentName) == true)
+                    #expect(error?.reason.contains("byte offset \(recordStart):") == true, "\(error?.reason ?? "")")
+                    try FileManager.default.removeItem(atPath: root + "/case-middle-\(offset)")
                 }
-                #expect(error?.reason.contains(fixture.segmentName) == true)
-                #expect(error?.reason.contains("byte offset \(recordStart):") == true, "\(error?.reason ?? "")")
-                try FileManager.default.removeItem(atPath: root + "/case-middle-\(offset)")
+                // Batch 1 of K specifically: its start is named.
+                var damaged = fixture.bytes
+                damaged[fixture.recordEnds[0] + 20] ^= 0x01
+                let error = #expect(throws: StorageError(.corruptRecord)) { _ = try fixture.open(damaged, label: "batch1") }
+                #expect(error?.reason.contains("\(fixture.segmentName): record at byte offset \(fixture.recordEnds[0]):") == true)
             }
-            // Batch 1 of K specifically: its start is named.
-            var damaged = fixture.bytes
-            damaged[fixture.recordEnds[0] + 20] ^= 0x01
-            let error = #expect(throws: StorageError(.corruptRecord)) { _ = try fixture.open(damaged, label: "batch1") }
-            #expect(error?.reason.contains("\(fixture.segmentName): record at byte offset \(fixture.recordEnds[0]):") == true)
         }
     }
 
@@ -218,15 +227,17 @@ struct WriteAheadLogSegmentDamageTests {
     }
 
     @Test("a damaged byte anywhere in an older segment refuses to open")
-    func damagedOlderSegment() throws {
-        try withTemporaryDirectory { root in
-            let (names, _) = try makeLog(in: root + "/log")
-            let original = try readBytes(root + "/log/" + names[1])
-            for offset in original.indices {
-                var damaged = original
-                damaged[offset] ^= 0x10
-                try writeBytes(damaged, to: root + "/log/" + names[1])
-                expectCorrupt(root + "/log", naming: names[1])
+    func damagedOlderSegment() async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let (names, _) = try makeLog(in: root + "/log")
+                let original = try readBytes(root + "/log/" + names[1])
+                for offset in original.indices {
+                    var damaged = original
+                    damaged[offset] ^= 0x10
+                    try writeBytes(damaged, to: root + "/log/" + names[1])
+                    expectCorrupt(root + "/log", naming: names[1])
+                }
             }
         }
     }
@@ -271,31 +282,33 @@ struct WriteAheadLogSegmentDamageTests {
     }
 
     @Test("a torn first batch of a new segment is cut at every byte offset, and the log continues")
-    func tornBatchInNewestSegment() throws {
-        try withTemporaryDirectory { root in
-            let (names, _) = try makeLog(in: root + "/log")
-            var synced = LogModel()
-            for round in 0..<3 {
-                synced.apply(Batch(
-                    entries: entries(from: LogIndex(round * 3 + 1), count: 3, term: 1, size: 200),
-                    hardState: HardState(term: 1, vote: 1, commit: LogIndex(round * 3))))
-            }
-            let newest = try readBytes(root + "/log/" + names[3])
-            let dataEnd = try fileSize(root + "/log/" + names[2])  // identical segment, cut to its data at rotation
-            for offset in 68..<dataEnd {
-                let directory = root + "/case-\(offset)"
-                try copyDirectory(root + "/log", to: directory)
-                try writeBytes(Array(newest[..<offset]), to: directory + "/" + names[3])
-                let (log, recovered) = try WriteAheadLog.open(directory: directory, options: .init(segmentSize: 1024))
-                expectMatches(recovered, synced)
-                #expect(recovered.truncatedBytes == (newest[68..<offset].lastIndex { $0 != 0 }).map { $0 + 1 - 68 } ?? 0)
-                var model = synced
-                let more = Batch(entries: entries(from: 10, count: 1, term: 2), hardState: HardState(term: 2, vote: 2, commit: 9))
-                try log.append(more.entries, hardState: more.hardState)
-                model.apply(more)
-                try log.close()
-                expectMatches(try WriteAheadLog.open(directory: directory).1, model)
-                try FileManager.default.removeItem(atPath: directory)
+    func tornBatchInNewestSegment() async throws {
+        try await inBackground {
+            try withTemporaryDirectory { root in
+                let (names, _) = try makeLog(in: root + "/log")
+                var synced = LogModel()
+                for round in 0..<3 {
+                    synced.apply(Batch(
+                        entries: entries(from: LogIndex(round * 3 + 1), count: 3, term: 1, size: 200),
+                        hardState: HardState(term: 1, vote: 1, commit: LogIndex(round * 3))))
+                }
+                let newest = try readBytes(root + "/log/" + names[3])
+                let dataEnd = try fileSize(root + "/log/" + names[2])  // identical segment, cut to its data at rotation
+                for offset in 68..<dataEnd {
+                    let directory = root + "/case-\(offset)"
+                    try copyDirectory(root + "/log", to: directory)
+                    try writeBytes(Array(newest[..<offset]), to: directory + "/" + names[3])
+                    let (log, recovered) = try WriteAheadLog.open(directory: directory, options: .init(segmentSize: 1024))
+                    expectMatches(recovered, synced)
+                    #expect(recovered.truncatedBytes == (newest[68..<offset].lastIndex { $0 != 0 }).map { $0 + 1 - 68 } ?? 0)
+                    var model = synced
+                    let more = Batch(entries: entries(from: 10, count: 1, term: 2), hardState: HardState(term: 2, vote: 2, commit: 9))
+                    try log.append(more.entries, hardState: more.hardState)
+                    model.apply(more)
+                    try log.close()
+                    expectMatches(try WriteAheadLog.open(directory: directory).1, model)
+                    try FileManager.default.removeItem(atPath: directory)
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import NIOCore
 import NIOTestUtils
 import Testing
@@ -16,22 +17,26 @@ struct FrameDecoderTests {
     }
 
     @Test("ByteToMessageDecoderVerifier: frames fed byte by byte, whole and in batches")
-    func verifier() throws {
-        let pairs = try Self.goldenFrames()
-        #expect(pairs.count == GoldenVector.all.count - 3)
-        try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) { FrameDecoder() }
+    func verifier() async throws {
+        try await inBackground {
+            let pairs = try Self.goldenFrames()
+            #expect(pairs.count == GoldenVector.all.count - 3)
+            try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) { FrameDecoder() }
+        }
     }
 
     @Test("ByteToMessageDecoderVerifier: several frames in one input")
-    func verifierBatched() throws {
-        let frames = try Self.goldenFrames()
-        var batch = ByteBufferAllocator().buffer(capacity: 0)
-        var expected: [Frame] = []
-        for (var bytes, output) in frames.prefix(8) {
-            batch.writeBuffer(&bytes)
-            expected += output
+    func verifierBatched() async throws {
+        try await inBackground {
+            let frames = try Self.goldenFrames()
+            var batch = ByteBufferAllocator().buffer(capacity: 0)
+            var expected: [Frame] = []
+            for (var bytes, output) in frames.prefix(8) {
+                batch.writeBuffer(&bytes)
+                expected += output
+            }
+            try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: [(batch, expected)]) { FrameDecoder() }
         }
-        try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: [(batch, expected)]) { FrameDecoder() }
     }
 
     @Test("a frame header is parsed into kind, flags, stream and payload")

@@ -1,4 +1,5 @@
 import CairnRaft
+import CairnTestSupport
 import NIOCore
 import Testing
 
@@ -318,60 +319,66 @@ struct RoundTripTests {
     }
 
     @Test("the generator draws every request operation and response kind of the specification")
-    func generatorCoversEveryKind() {
-        var generator = MessageGenerator(seed: 3)
-        var operations = Set<UInt16>()
-        var responses = Set<UInt16>()
-        for _ in 0..<2_000 {
-            let request = payloadBytes(.request(streamID: 1, generator.request()))
-            operations.insert(UInt16(request[0]) << 8 | UInt16(request[1]))
-            let response = payloadBytes(.response(streamID: 1, generator.response()))
-            responses.insert(UInt16(response[0]) << 8 | UInt16(response[1]))
+    func generatorCoversEveryKind() async {
+        await inBackground {
+            var generator = MessageGenerator(seed: 3)
+            var operations = Set<UInt16>()
+            var responses = Set<UInt16>()
+            for _ in 0..<2_000 {
+                let request = payloadBytes(.request(streamID: 1, generator.request()))
+                operations.insert(UInt16(request[0]) << 8 | UInt16(request[1]))
+                let response = payloadBytes(.response(streamID: 1, generator.response()))
+                responses.insert(UInt16(response[0]) << 8 | UInt16(response[1]))
+            }
+            #expect(operations == specifiedOperations)
+            #expect(responses == specifiedResponseKinds)
+            #expect(MessageGenerator.requestCaseCount == specifiedOperations.count)
+            #expect(MessageGenerator.responseCaseCount == specifiedResponseKinds.count)
         }
-        #expect(operations == specifiedOperations)
-        #expect(responses == specifiedResponseKinds)
-        #expect(MessageGenerator.requestCaseCount == specifiedOperations.count)
-        #expect(MessageGenerator.responseCaseCount == specifiedResponseKinds.count)
     }
 
     @Test("every request and response case survives encode then decode, with random field values", arguments: [4, 8, 15, 16, 23] as [UInt64])
-    func clientMessagesRoundTrip(seed: UInt64) throws {
-        var generator = MessageGenerator(seed: seed)
-        for _ in 0..<1_000 {
-            var buffer = ByteBufferAllocator().buffer(capacity: 0)
-            let request = generator.request()
-            let requestSize = buffer.writeClientRequest(request)
-            #expect(requestSize == buffer.readableBytes)
-            let encodedRequest = buffer
-            #expect(try buffer.readClientRequest() == request, "seed \(seed)")
-            #expect(buffer.readableBytes == 0)
-            // Byte for byte: decoding then encoding again gives the same bytes.
-            var again = ByteBufferAllocator().buffer(capacity: 0)
-            again.writeClientRequest(try encodedRequest.getClientRequest())
-            #expect(again == encodedRequest, "seed \(seed)")
+    func clientMessagesRoundTrip(seed: UInt64) async throws {
+        try await inBackground {
+            var generator = MessageGenerator(seed: seed)
+            for _ in 0..<1_000 {
+                var buffer = ByteBufferAllocator().buffer(capacity: 0)
+                let request = generator.request()
+                let requestSize = buffer.writeClientRequest(request)
+                #expect(requestSize == buffer.readableBytes)
+                let encodedRequest = buffer
+                #expect(try buffer.readClientRequest() == request, "seed \(seed)")
+                #expect(buffer.readableBytes == 0)
+                // Byte for byte: decoding then encoding again gives the same bytes.
+                var again = ByteBufferAllocator().buffer(capacity: 0)
+                again.writeClientRequest(try encodedRequest.getClientRequest())
+                #expect(again == encodedRequest, "seed \(seed)")
 
-            buffer.clear()
-            let response = generator.response()
-            let responseSize = buffer.writeClientResponse(response)
-            #expect(responseSize == buffer.readableBytes)
-            let encodedResponse = buffer
-            #expect(try buffer.readClientResponse() == response, "seed \(seed)")
-            #expect(buffer.readableBytes == 0)
-            again.clear()
-            again.writeClientResponse(try encodedResponse.getClientResponse())
-            #expect(again == encodedResponse, "seed \(seed)")
+                buffer.clear()
+                let response = generator.response()
+                let responseSize = buffer.writeClientResponse(response)
+                #expect(responseSize == buffer.readableBytes)
+                let encodedResponse = buffer
+                #expect(try buffer.readClientResponse() == response, "seed \(seed)")
+                #expect(buffer.readableBytes == 0)
+                again.clear()
+                again.writeClientResponse(try encodedResponse.getClientResponse())
+                #expect(again == encodedResponse, "seed \(seed)")
+            }
         }
     }
 
     @Test("randomized messages round-trip through frames, byte for byte", arguments: [1, 2, 3, 42, 2024] as [UInt64])
-    func randomizedRoundTrip(seed: UInt64) throws {
-        var generator = MessageGenerator(seed: seed)
-        for _ in 0..<500 {
-            let message = generator.wireMessage()
-            let bytes = frameBytes(message)
-            let decoded = try decodeMessage(bytes)
-            #expect(decoded == message, "seed \(seed)")
-            #expect(frameBytes(decoded) == bytes, "seed \(seed)")
+    func randomizedRoundTrip(seed: UInt64) async throws {
+        try await inBackground {
+            var generator = MessageGenerator(seed: seed)
+            for _ in 0..<500 {
+                let message = generator.wireMessage()
+                let bytes = frameBytes(message)
+                let decoded = try decodeMessage(bytes)
+                #expect(decoded == message, "seed \(seed)")
+                #expect(frameBytes(decoded) == bytes, "seed \(seed)")
+            }
         }
     }
 

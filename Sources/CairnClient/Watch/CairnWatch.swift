@@ -167,7 +167,7 @@ public struct CairnWatch: AsyncSequence, Sendable {
                 responses = stream.responses
             } catch {
                 let failure = error as? CairnClientError
-                    ?? (client.isClosed ? CairnClientError(.closed, "the client is closed") : CairnClientError(.unreachable, "\(error)"))
+                    ?? (client.isClosed ? CairnClientError.clientClosed : CairnClientError(.unreachable, "\(error)"))
                 nextAction = resumer.ended(.connectFailed(failure))
                 if case .watch = nextAction { statistics.record(resumes: 1) }
             }
