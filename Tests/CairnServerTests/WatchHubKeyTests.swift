@@ -115,6 +115,36 @@ struct WatchHubKeyTests {
         #expect(sink.events(2).map(\.index) == [1, 2])
     }
 
+    @Test func keysCompareByteForByteLikeTheStoreNotByCanonicalEquivalence() {
+        // "é" as one code point and as "e" plus a combining accent: equal as Swift strings,
+        // different keys in the store (which compares UTF-8 bytes).
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        var state = FakeWatchState()
+        let hub = WatchHub(floor: 0)
+        let sink = RecordingSink()
+        hub.watch(.key(composed), fromIndex: 0, streamID: 1, sink: sink, state: state)
+        hub.watch(.key(decomposed), fromIndex: 0, streamID: 2, sink: sink, state: state)
+        sink.clear()
+
+        hub.publish(state.commit([.put(decomposed, "1")]), state: state)   // 1
+        hub.publish(state.commit([.put(composed, "2")]), state: state)     // 2
+        hub.publish(state.commit([.put(composed, "3"), .put(decomposed, "4")]), state: state) // 3
+
+        #expect(sink.events(1).map(\.index) == [2, 3])
+        #expect(sink.events(1).map { $0.keyChanges.map { Array($0.key.utf8) } } == [[Array(composed.utf8)], [Array(composed.utf8)]])
+        #expect(sink.events(2).map(\.index) == [1, 3])
+        #expect(sink.events(2).map { $0.keyChanges.map { Array($0.key.utf8) } } == [[Array(decomposed.utf8)], [Array(decomposed.utf8)]])
+
+        // Resuming from the history makes the same distinction.
+        hub.watch(.key(composed), fromIndex: 0, streamID: 3, sink: sink, state: state)
+        hub.watch(.key(decomposed), fromIndex: 1, streamID: 4, sink: sink, state: state)
+        #expect(sink.events(3).map(\.index) == [3])
+        #expect(sink.events(3).first?.keyChanges.map(\.entry?.value) == [Array("3".utf8)])
+        #expect(sink.events(4).map(\.index) == [3])
+        #expect(sink.events(4).first?.keyChanges.map { Array($0.key.utf8) } == [Array(decomposed.utf8)])
+    }
+
     @Test func resumingReplaysExactlyTheChangesAfterTheIndexInOrder() {
         var state = FakeWatchState()
         let hub = WatchHub(floor: 0)

@@ -14,17 +14,19 @@ struct FakeWatchState: WatchStateSource {
     }
 
     var appliedIndex: UInt64
-    var entries: [String: KVEntry] = [:]
+    /// By the key's UTF-8 bytes, as the store keys them (two canonically equal strings with
+    /// different bytes are different keys).
+    var entries: [[UInt8]: KVEntry] = [:]
     var services: [String: [ServiceHealth]] = [:]
 
     init(appliedIndex: UInt64 = 0) {
         self.appliedIndex = appliedIndex
     }
 
-    func kvEntry(_ key: String) -> KVEntry? { entries[key] }
+    func kvEntry(_ key: String) -> KVEntry? { entries[Array(key.utf8)] }
 
     func kvEntries(prefix: String) -> [KVEntry] {
-        entries.values.filter { $0.key.utf8.starts(with: prefix.utf8) }.sorted { $0.key < $1.key }
+        entries.values.filter { $0.key.utf8.starts(with: prefix.utf8) }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
     func serviceHealth(name: String) -> [ServiceHealth] { services[name] ?? [] }
@@ -44,12 +46,12 @@ struct FakeWatchState: WatchStateSource {
         for write in writes {
             switch write {
             case .put(let key, let value):
-                let entry = KVEntry(key: key, value: Array(value.utf8), createIndex: entries[key]?.createIndex ?? index,
+                let entry = KVEntry(key: key, value: Array(value.utf8), createIndex: entries[Array(key.utf8)]?.createIndex ?? index,
                                     modifyIndex: index)
-                entries[key] = entry
+                entries[Array(key.utf8)] = entry
                 changes.append(.key(KVChange(key: key, entry: entry), index: index))
             case .delete(let key):
-                entries[key] = nil
+                entries[Array(key.utf8)] = nil
                 changes.append(.key(KVChange(key: key, entry: nil), index: index))
             case .service(let name, let instances):
                 let listChanged = (services[name]?.isEmpty ?? true) != instances.isEmpty

@@ -21,8 +21,8 @@ struct Watcher {
 
 /// The key watches that see the same changes: those of one exact key, or of one prefix.
 enum KeyWatchGroup: Hashable {
-    /// The watches of exactly this key.
-    case key(String)
+    /// The watches of exactly this key (its UTF-8 bytes).
+    case key([UInt8])
     /// The watches of this prefix (its UTF-8 bytes).
     case prefix([UInt8])
 }
@@ -30,13 +30,17 @@ enum KeyWatchGroup: Hashable {
 /// The registered watches of a ``WatchHub`` and the indexes that find, for a change, the
 /// watches it concerns without looking at the others.
 ///
+/// Keys and prefixes are compared as UTF-8 bytes, as the KV store compares keys: two strings
+/// that Swift finds equal (canonically equivalent, like "é" and "e" plus a combining accent) but
+/// whose bytes differ are different keys, and a watch of one never sees the other.
+///
 /// Invariants: every watch in ``watchers`` is in exactly one of the lookup tables — by exact key,
-/// by prefix (as UTF-8 bytes), by service name, or the service-list set — and in
+/// by prefix (both as UTF-8 bytes), by service name, or the service-list set — and in
 /// `streamsBySink` under its sink; `prefixLengths` counts, per byte length, the prefix watches
 /// of that length; tables hold no empty sets.
 struct WatchRegistry {
     private(set) var watchers: [WatcherID: Watcher] = [:]
-    private var byKey: [String: Set<WatcherID>] = [:]
+    private var byKey: [[UInt8]: Set<WatcherID>] = [:]
     private var byPrefix: [[UInt8]: Set<WatcherID>] = [:]
     private var prefixLengths: [Int: Int] = [:]
     private var byService: [String: Set<WatcherID>] = [:]
@@ -56,7 +60,7 @@ struct WatchRegistry {
         streamsBySink[id.sink, default: []].insert(id.streamID)
         switch watcher.target {
         case .key(let key):
-            byKey[key, default: []].insert(id)
+            byKey[Array(key.utf8), default: []].insert(id)
         case .keyPrefix(let prefix):
             let bytes = Array(prefix.utf8)
             byPrefix[bytes, default: []].insert(id)
@@ -75,7 +79,7 @@ struct WatchRegistry {
         Self.remove(id.streamID, from: &streamsBySink, at: id.sink)
         switch watcher.target {
         case .key(let key):
-            Self.remove(id, from: &byKey, at: key)
+            Self.remove(id, from: &byKey, at: Array(key.utf8))
         case .keyPrefix(let prefix):
             let bytes = Array(prefix.utf8)
             Self.remove(id, from: &byPrefix, at: bytes)
@@ -123,9 +127,9 @@ struct WatchRegistry {
     /// (compared as UTF-8 bytes). The watches of one group see exactly the same key changes.
     /// Costs one lookup per distinct watched prefix length, however many watches there are.
     func forEachGroup(ofKey key: String, _ body: (KeyWatchGroup, Set<WatcherID>) -> Void) {
-        if let ids = byKey[key] { body(.key(key), ids) }
-        guard !byPrefix.isEmpty else { return }
         let bytes = Array(key.utf8)
+        if let ids = byKey[bytes] { body(.key(bytes), ids) }
+        guard !byPrefix.isEmpty else { return }
         for length in prefixLengths.keys where length <= bytes.count {
             let prefix = Array(bytes[..<length])
             if let ids = byPrefix[prefix] { body(.prefix(prefix), ids) }
@@ -145,7 +149,7 @@ extension WatchTarget {
     /// Whether a change of `key` concerns this target (never for the service targets).
     func matches(key: String) -> Bool {
         switch self {
-        case .key(let watched): return key == watched
+        case .key(let watched): return key.utf8.elementsEqual(watched.utf8)
         case .keyPrefix(let prefix): return key.utf8.starts(with: prefix.utf8)
         case .service, .services: return false
         }
