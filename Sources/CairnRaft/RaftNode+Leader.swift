@@ -48,8 +48,7 @@ extension RaftNode {
                 _ = sendAppend(to: peer, allowEmpty: true)
                 continue
             }
-            commitNotices.append(Message(from: id, to: peer, term: term, body: .append(.init(
-                prevIndex: pr.next - 1, prevTerm: prevTerm, entries: [], commit: log.committed))))
+            commitNotices.append(appendMessage(to: peer, prevIndex: pr.next - 1, prevTerm: prevTerm, entries: []))
         }
     }
 
@@ -68,7 +67,7 @@ extension RaftNode {
             return true
         }
         if entries.isEmpty && !allowEmpty { return false }
-        send(Message(from: id, to: peer, term: term, body: .append(.init(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed))))
+        send(appendMessage(to: peer, prevIndex: prevIndex, prevTerm: prevTerm, entries: entries))
         switch pr.state {
         case .replicate:
             if let last = entries.last {
@@ -82,6 +81,11 @@ extension RaftNode {
         }
         progress[peer] = pr
         return true
+    }
+
+    /// An append of `entries` after `prevIndex` to `peer`, carrying the leader's commit index.
+    func appendMessage(to peer: NodeID, prevIndex: LogIndex, prevTerm: Term, entries: [Entry]) -> Message {
+        Message(from: id, to: peer, term: term, body: .append(.init(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed)))
     }
 
     mutating func sendTimeoutNow(to peer: NodeID) {

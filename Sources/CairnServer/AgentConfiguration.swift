@@ -34,8 +34,12 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// See ``effectiveClientThreads``.
     public var clientThreads: Int?
 
-    /// The largest accepted ``clientThreads``.
-    public static let maximumClientThreads = 64
+    /// The accepted values of ``clientThreads``.
+    public static let clientThreadsRange = 0...64
+
+    private static var clientThreadsRule: String {
+        "must be between \(clientThreadsRange.lowerBound) and \(clientThreadsRange.upperBound)"
+    }
 
     /// The client threads the agent runs: ``clientThreads``, or the machine's default.
     ///
@@ -109,8 +113,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let n = try int("heartbeat_ticks") { heartbeatTicks = n }
         if let n = try int("snapshot_every") { snapshotEvery = UInt64(max(0, n)) }
         if let n = try int("client_threads") {
-            guard (0...Self.maximumClientThreads).contains(n) else {
-                throw Problem("config file \(path): client_threads must be between 0 and \(Self.maximumClientThreads), got \(n)")
+            guard Self.clientThreadsRange.contains(n) else {
+                throw Problem("config file \(path): client_threads \(Self.clientThreadsRule), got \(n)")
             }
             clientThreads = n
         }
@@ -136,8 +140,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         guard electionTicks >= 2 * heartbeatTicks + 1, heartbeatTicks >= 1 else {
             throw Problem("election_ticks (\(electionTicks)) must exceed twice heartbeat_ticks (\(heartbeatTicks))")
         }
-        if let clientThreads, !(0...Self.maximumClientThreads).contains(clientThreads) {
-            throw Problem("--client-threads must be between 0 and \(Self.maximumClientThreads), got \(clientThreads)")
+        if let clientThreads, !Self.clientThreadsRange.contains(clientThreads) {
+            throw Problem("--client-threads \(Self.clientThreadsRule), got \(clientThreads)")
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Problem("--log-level must be one of trace, debug, info, notice, warning, error, critical")

@@ -14,6 +14,13 @@ private func snapshot(index: LogIndex, term: Term) -> Snapshot {
 private let smallSegments = DurableLog.Options(wal: .init(segmentSize: 1024))
 
 /// Appends entries `1...count` of `term`, three per batch.
+/// A closed log in `directory` holding entries 1...10 of term 1 (written with ``fill``).
+private func writeTenEntries(in directory: String) throws {
+    let (log, _) = try DurableLog.open(directory: directory)
+    try fill(log, through: 10, term: 1)
+    try log.close()
+}
+
 private func fill(_ log: DurableLog, through last: LogIndex, term: Term, from first: LogIndex = 1) throws {
     var next = first
     while next <= last {
@@ -130,11 +137,7 @@ struct DurableLogTests {
     func snapshotWithoutMarker(index: LogIndex, term: Term) async throws {
         try await inBackground {
             try withTemporaryDirectory { directory in
-                do {
-                    let (log, _) = try DurableLog.open(directory: directory)
-                    try fill(log, through: 10, term: 1)
-                    try log.close()
-                }
+                try writeTenEntries(in: directory)
                 // The crash: the snapshot file is durable, the marker never written.
                 try SnapshotStore(directory: directory + "/snap").save(snapshot(index: index, term: term))
                 let (log, state) = try DurableLog.open(directory: directory)
@@ -155,11 +158,7 @@ struct DurableLogTests {
     func snapshotWithoutMarkerMatchingTerm() async throws {
         try await inBackground {
             try withTemporaryDirectory { directory in
-                do {
-                    let (log, _) = try DurableLog.open(directory: directory)
-                    try fill(log, through: 10, term: 1)
-                    try log.close()
-                }
+                try writeTenEntries(in: directory)
                 try SnapshotStore(directory: directory + "/snap").save(snapshot(index: 6, term: 1))
                 let (_, state) = try DurableLog.open(directory: directory)
                 #expect(state.entries.map(\.index) == Array(7...10))
