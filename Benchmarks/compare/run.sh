@@ -10,7 +10,9 @@
 #      a temporary directory: the machine's apt configuration is not touched) and builds etcd's own
 #      load generator, tools/benchmark, offline in GOPATH mode against /usr/share/gocode;
 #   3. builds `cairn` in release mode;
-#   4. measures the disk's raw fdatasync rate with fio (the floor of any durable write);
+#   4. measures the disk's raw fdatasync rate with fio (the floor of any durable write), and the
+#      floor of a replicated single-client write with Benchmarks/floor (a C relay of the same
+#      shape: client, leader, two followers, fdatasync on all three; TLS 1.3 and plain TCP);
 #   5. starts a three-node Cairn cluster (mutual TLS, fsync on), runs every workload with
 #      `cairn bench`, stops it; starts a three-node etcd cluster with mutual TLS on client and peer
 #      URLs, runs the same workloads with `benchmark`, stops it; does the same for a plain-HTTP
@@ -33,7 +35,7 @@
 #   CLIENTS [100] CONNS [10] VALUE_SIZE [256] KEY_SPACE [10000]
 #   PUT_TOTAL [100000]  PUT1_TOTAL [5000]  GET_TOTAL [100000]  WARMUP_TOTAL [5000]
 #   WATCHERS [10000]  WATCH_RATE [10] (writes/s)  WATCH_TOTAL [100] (writes)
-#   PHASE_TIMEOUT [150] seconds per workload run;  FIO_SECONDS [10]
+#   PHASE_TIMEOUT [150] seconds per workload run;  FIO_SECONDS [10];  FLOOR_RUNS [3] (0: skip)
 #   CAIRN_PORT_BASE [28300]  ETCD_CLIENT_PORT [23790]  ETCD_PEER_PORT [23800]
 set -euo pipefail
 
@@ -63,6 +65,8 @@ watch_rate="${WATCH_RATE:-10}"
 watch_total="${WATCH_TOTAL:-100}"
 phase_timeout="${PHASE_TIMEOUT:-150}"
 fio_seconds="${FIO_SECONDS:-10}"
+floor_runs="${FLOOR_RUNS:-3}"
+[[ "$floor_runs" =~ ^[0-9]+$ ]] || { echo "run.sh: FLOOR_RUNS must be a whole number, not '$floor_runs'" >&2; exit 2; }
 cairn_port_base="${CAIRN_PORT_BASE:-28300}"
 etcd_client_port="${ETCD_CLIENT_PORT:-23790}"
 systems=" ${COMPARE_SYSTEMS:-cairn etcd-tls etcd-plain} "
@@ -130,6 +134,8 @@ need_packages=()
 command -v etcd >/dev/null 2>&1 || need_packages+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_packages+=(etcd-client)
 command -v fio >/dev/null 2>&1 || need_packages+=(fio)
+command -v cc >/dev/null 2>&1 || need_packages+=(gcc)
+[[ -e /usr/include/openssl/ssl.h ]] || need_packages+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 if [[ -z "${ETCD_BENCHMARK:-}" ]]; then
@@ -226,6 +232,13 @@ timeout $((fio_seconds + 60)) fio --name=fsync --rw=write --bs=4k --size=64m --f
     --directory="$work/fio" --runtime="$fio_seconds" --time_based --output-format=json >"$work/out/fio.json" 2>"$work/logs/fio.err" \
     || say "WARNING: fio failed (see the results)"
 rm -rf "$work/fio"
+
+if [[ "$floor_runs" -gt 0 ]]; then
+    say "floor: the relay of Benchmarks/floor, $floor_runs runs of each kind, in $work"
+    FLOOR_DIR="$work/floor" timeout $((floor_runs * 4 * 130)) bash "$root/Benchmarks/floor/run.sh" "$floor_runs" \
+        >"$work/out/floor.txt" 2>"$work/logs/floor.err" || say "WARNING: the floor run failed (see the results)"
+    rm -rf "$work/floor"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -459,7 +472,7 @@ export COMPARE_FIO_VERSION="$(fio --version 2>/dev/null || true)"
 export COMPARE_SWIFT_VERSION="$(swift --version 2>/dev/null | head -1 || true)"
 export COMPARE_CAIRN_REV="$git_rev${git_dirty:+ (with uncommitted changes)}"
 export COMPARE_BENCH_NOTE="$etcd_benchmark_note" COMPARE_CAIRN_OK="$cairn_ok" COMPARE_CAIRN_WATCH="$cairn_has_watch"
-export COMPARE_PARAMS="clients=$clients conns=$conns value_size=$value_size key_space=$key_space put_total=$put_total put1_total=$put1_total get_total=$get_total warmup_total=$warmup_total watchers=$watchers watch_rate=$watch_rate watch_total=$watch_total phase_timeout=$phase_timeout fio_seconds=$fio_seconds"
+export COMPARE_PARAMS="clients=$clients conns=$conns value_size=$value_size key_space=$key_space put_total=$put_total put1_total=$put1_total get_total=$get_total warmup_total=$warmup_total watchers=$watchers watch_rate=$watch_rate watch_total=$watch_total phase_timeout=$phase_timeout fio_seconds=$fio_seconds floor_runs=$floor_runs"
 
 python3 - <<'PY'
 import json, os, re, glob
@@ -536,6 +549,23 @@ try:
 except Exception as e:  # noqa: BLE001 - reported, not hidden
     fio = {"failure": f"fio produced no result ({e})"}
 
+# The relay floor: median p50 of each kind over the runs.
+floor = {}
+if int(params["floor_runs"]) > 0:
+    try:
+        runs = {}
+        for line in open(f"{work}/out/floor.txt"):
+            m = re.match(r"tls=(\d) sync=(\d) requests=\d+ p50 ([\d.]+) ms", line)
+            if m:
+                runs.setdefault(("tls" if m[1] == "1" else "plain") + ("Sync" if m[2] == "1" else "NoSync"), []).append(float(m[3]))
+        if not runs:
+            raise ValueError("no result lines")
+        floor = {k + "P50Ms": sorted(v)[len(v) // 2] for k, v in runs.items()}
+        floor["runs"] = int(params["floor_runs"])
+        floor["command"] = f"Benchmarks/floor/run.sh {params['floor_runs']}"
+    except Exception as e:  # noqa: BLE001 - reported, not hidden
+        floor = {"failure": f"the floor run produced no result ({e})"}
+
 c, w = params["clients"], params["conns"]
 workloads = [
     ("put-100", f"put, {c} clients / {w} connections", "throughput, p99",
@@ -568,7 +598,7 @@ machine = {"nproc": int(env["COMPARE_NPROC"]), "cpu": env["COMPARE_CPU"], "memor
 versions = {"cairn": env["COMPARE_CAIRN_REV"], "swift": env["COMPARE_SWIFT_VERSION"], "etcd": env["COMPARE_ETCD_VERSION"],
             "go": env["COMPARE_GO_VERSION"], "fio": env["COMPARE_FIO_VERSION"], "etcdBenchmark": env["COMPARE_BENCH_NOTE"]}
 result = {"started": env["COMPARE_STARTED"], "finished": env["COMPARE_FINISHED"], "command": "Benchmarks/compare/run.sh",
-          "parameters": params, "machine": machine, "versions": versions, "fio": fio, "workloads": rows}
+          "parameters": params, "machine": machine, "versions": versions, "fio": fio, "floor": floor, "workloads": rows}
 if any(check_perf.values()):
     result["etcdctlCheckPerfFallback"] = check_perf
 
@@ -612,6 +642,13 @@ if fio.get("fdatasyncPerSec"):
            f"mean {fio['meanSyncMicros']} µs, p99 {fio['p99SyncMicros']} µs per sync.", ""]
 else:
     md += [f"Disk floor: {fio.get('failure')}", ""]
+if floor.get("tlsSyncP50Ms") is not None:
+    md += [f"Write floor ([`Benchmarks/floor`](../floor/README.md): a C relay of one write's shape — client, leader, two followers, "
+           f"fdatasync on all three, answered after the leader's sync and one follower's ack — median of {floor['runs']} runs, "
+           f"single client): p50 **{floor['tlsSyncP50Ms']:.3f} ms** with TLS 1.3, {floor.get('plainSyncP50Ms', 0):.3f} ms over plain TCP; "
+           f"without fdatasync {floor.get('tlsNoSyncP50Ms', 0):.3f} / {floor.get('plainNoSyncP50Ms', 0):.3f} ms.", ""]
+elif floor:
+    md += [f"Write floor: {floor.get('failure')}", ""]
 md += [
     "| workload | compared on | Cairn ops/s | etcd (TLS) ops/s | ratio Cairn/etcd | Cairn p50 / p99 ms | etcd (TLS) p50 / p99 ms | plain etcd ops/s | plain etcd p50 / p99 ms |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
