@@ -55,13 +55,21 @@ public final class CairnClient: Sendable {
         var next: Int
         /// The dial in progress, which every caller that needs a connection meanwhile awaits
         /// (a thousand watches opened at once share one connection, not a thousand handshakes).
-        var dialing: Task<ClientConnection, any Error>?
+        var dialing: Dial?
+    }
+
+    /// A dial in progress: where to, and the task whose result is the connection.
+    private struct Dial {
+        var id: UInt64
+        var address: String
+        var task: Task<ClientConnection, any Error>
     }
 
     private struct State {
         var requests: Slot
         var watches: Slot
         var closed = false
+        var dials: UInt64 = 0
 
         subscript(lane: Lane) -> Slot {
             get { lane == .requests ? requests : watches }
@@ -253,56 +261,90 @@ public final class CairnClient: Sendable {
     }
 
     /// `lane`'s open connection, or a new one to the address it dials next. Callers that arrive
-    /// while a dial is in progress wait for that dial.
+    /// while a dial is in progress wait for that dial — for at most `timeout`, even when the dial
+    /// itself, started by a caller with more time, may take longer.
     func currentConnection(_ lane: Lane, timeout: Duration) async throws -> ClientConnection {
-        enum Next { case existing(ClientConnection), wait(Task<ClientConnection, any Error>), closed }
+        enum Next { case existing(ClientConnection), dialed(Task<ClientConnection, any Error>), join(Dial), closed }
         let next: Next = state.withLockedValue { s in
             if s.closed { return .closed }
             if let c = s[lane].connection, c.isActive { return .existing(c) }
-            if let dialing = s[lane].dialing { return .wait(dialing) }
+            if let dialing = s[lane].dialing { return .join(dialing) }
             let address = Self.target(of: s[lane], in: configuration)
             let ms = min(5_000, Self.milliseconds(timeout))
-            let dial = Task { [group, gate, tls, logger] in
+            s.dials += 1
+            let id = s.dials
+            let task = Task { [self, group, gate, tls, logger] in
+                let outcome: Result<ClientConnection, any Error>
                 do {
-                    return try await ClientConnection.connect(to: address, group: group, gate: gate, tls: tls, logger: logger, timeout: .milliseconds(ms))
+                    outcome = .success(try await ClientConnection.connect(to: address, group: group, gate: gate, tls: tls, logger: logger, timeout: .milliseconds(ms)))
                 } catch let error as CairnClientError {
-                    throw error
+                    outcome = .failure(error)
                 } catch {
-                    throw CairnClientError(.unreachable, "\(address): \(error)")
+                    outcome = .failure(CairnClientError(.unreachable, "\(address): \(error)"))
                 }
+                return try finishDial(lane, id: id, outcome).get()
             }
-            s[lane].dialing = dial
-            return .wait(dial)
+            s[lane].dialing = Dial(id: id, address: address, task: task)
+            return .dialed(task)
         }
-        let dial: Task<ClientConnection, any Error>
         switch next {
-        case .closed: throw CairnClientError.clientClosed
-        case .existing(let connection): return connection
-        case .wait(let task): dial = task
+        case .closed:
+            throw CairnClientError.clientClosed
+        case .existing(let connection):
+            return connection
+        case .dialed(let task):
+            // This caller's own dial: it ends within `timeout` by itself.
+            return try await task.value
+        case .join(let dial):
+            guard let outcome = await Self.result(of: dial.task, within: timeout) else {
+                throw CairnClientError(.timeout, "no connection to \(dial.address) within \(timeout) (a dial to it, started earlier, is still in progress)")
+            }
+            return try outcome.get()
         }
-        let result = await dial.result
-        let (outcome, closedMeanwhile): (Result<ClientConnection, any Error>, Bool) = state.withLockedValue { s in
-            if s[lane].dialing == dial {
-                // The first waiter to see the dial's end records it, for all of them.
+    }
+
+    /// Records how dial `id` of `lane` ended, for every caller waiting for it and those after
+    /// them; a connection that arrives after ``close()`` is closed at once.
+    private func finishDial(_ lane: Lane, id: UInt64, _ outcome: Result<ClientConnection, any Error>) -> Result<ClientConnection, any Error> {
+        let closed = state.withLockedValue { s in
+            if s[lane].dialing?.id == id {
                 s[lane].dialing = nil
-                switch result {
+                switch outcome {
                 case .success(let connection): if !s.closed { s[lane].connection = connection }
                 case .failure:
                     s[lane].preferred = nil
                     s[lane].next += 1
                 }
             }
-            return (result, s.closed)
+            return s.closed
         }
-        switch outcome {
-        case .success(let connection):
-            if closedMeanwhile {
-                connection.close()
-                throw CairnClientError.clientClosed
+        if case .success(let connection) = outcome, closed {
+            connection.close()
+            return .failure(CairnClientError.clientClosed)
+        }
+        return outcome  // a CairnClientError when it failed: the dial task converts every error
+    }
+
+    /// `task`'s result, or nil when it has none within `timeout`; the task keeps running.
+    static func result<T: Sendable>(of task: Task<T, any Error>, within timeout: Duration) async -> Result<T, any Error>? {
+        let waiting = NIOLockedValueBox<CheckedContinuation<Result<T, any Error>?, Never>?>(nil)
+        // Whichever comes first resumes the caller; the other finds nothing left to resume.
+        let finish: @Sendable (Result<T, any Error>?) -> Void = { outcome in
+            waiting.withLockedValue { c in
+                defer { c = nil }
+                return c
+            }?.resume(returning: outcome)
+        }
+        return await withCheckedContinuation { continuation in
+            waiting.withLockedValue { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                finish(nil)
             }
-            return connection
-        case .failure(let error):
-            throw error  // a CairnClientError: the dial task converts every error
+            Task {
+                finish(await task.result)
+                timer.cancel()  // after `finish`: a cancelled timer's own `finish(nil)` then finds nothing
+            }
         }
     }
 }

@@ -13,6 +13,11 @@ public struct ClientConfiguration: Sendable, Hashable {
     /// The datacenter whose servers (`server.<dc>.cairn`) the client accepts.
     public var datacenter: String = "dc1"
     /// How long one request may take, retries included, before it fails with a timeout.
+    ///
+    /// Connecting is part of it: a dial (TCP connect, TLS handshake, preface) gets at most 5 s
+    /// of it, so that a server that accepts connections and then says nothing is left for the
+    /// next one; a request that finds a dial already in progress waits for that dial, but not
+    /// past its own deadline.
     public var requestTimeout: Duration = .seconds(10)
     /// How many times a request is tried (not-leader answers, connection failures before the
     /// request was sent, reads that lost their connection); `requestTimeout` bounds them too.

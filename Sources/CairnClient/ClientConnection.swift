@@ -22,13 +22,15 @@ final class ClientConnection: @unchecked Sendable {
         self.gate = gate
     }
 
-    /// Connects, runs TLS and the preface exchange; fails if either does, and with `closed` if
-    /// the client closes meanwhile.
+    /// Connects, runs TLS and the preface exchange, all within `timeout`; fails if either does
+    /// (`timeout` when the server accepted the connection but did not finish the handshake and
+    /// the preface in time), and with `closed` if the client closes meanwhile.
     static func connect(to address: String, group: any EventLoopGroup, gate: LoopGate, tls: MutualTLSContext, logger: Logger,
                         timeout: TimeAmount) async throws -> ClientConnection {
         let target = try parse(address)
         let boxes = NIOLockedValueBox<(ClientResponseHandler, EventLoopFuture<Preface>)?>(nil)
         let loop = group.next()
+        let started = NIODeadline.now()
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -50,11 +52,26 @@ final class ClientConnection: @unchecked Sendable {
             gate.schedule(on: loop) { channel.close(promise: nil) }
             throw CairnClientError(.unreachable, "\(address): the connection was not set up")
         }
+        // The TLS handshake and the preface exchange share the dial's time with the TCP connect:
+        // a server that accepts the connection and then says nothing must not hold the dial (and
+        // every caller waiting for it) forever.
+        let late = NIOLockedValueBox(false)
+        var deadline: Scheduled<Void>?
+        gate.schedule(on: loop) {
+            deadline = loop.scheduleTask(deadline: started + timeout) {
+                late.withLockedValue { $0 = true }
+                channel.close(promise: nil)
+            }
+        }
         do {
             _ = try await gate.value(of: preface)
+            if let deadline { gate.schedule(on: loop) { deadline.cancel() } }
         } catch {
             gate.schedule(on: loop) { channel.close(promise: nil) }
             if let closed = error as? CairnClientError, closed.code == .closed { throw closed }
+            if late.withLockedValue({ $0 }) {
+                throw CairnClientError(.timeout, "\(address): no TLS handshake and preface within \(timeout.nanoseconds / 1_000_000) ms of dialing")
+            }
             throw handler.failure ?? CairnClientError(.unreachable, "\(address): \(error)")
         }
         return ClientConnection(channel: channel, address: address, handler: handler, gate: gate)
