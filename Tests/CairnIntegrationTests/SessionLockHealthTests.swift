@@ -48,6 +48,41 @@ struct SessionLockHealthTests {
         for i in 1...3 { #expect(await fx.terminate(i) == 0) }
     }
 
+    @Test("leader election: campaigning again while leading proclaims the new identity at once, keeping the lease; the next candidate leads once the leader resigns",
+          .timeLimit(.minutes(2)))
+    func leaderElection() async throws {
+        let fx = try ClusterFixture(nodes: 3)
+        for i in 1...3 { try fx.start(i) }
+        let client = try fx.client()
+        defer { Task { await client.close() } }
+        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+
+        let first = LeaderElection(client: client, key: "svc/leader", lockDelay: .zero, retryInterval: .milliseconds(50))
+        let lease = try await first.campaign(identity: "alpha")
+        #expect(try await client.get("svc/leader")?.value == Array("alpha".utf8))
+
+        // Again while leading: no queueing behind its own lock; the same lease, the new identity.
+        let again = try await first.campaign(identity: "alpha-2")
+        #expect(again === lease)
+        let proclaimed = try await client.get("svc/leader")
+        #expect(proclaimed?.value == Array("alpha-2".utf8))
+        #expect(proclaimed?.session == lease.sessionID)
+        #expect(proclaimed?.lockIndex == lease.lockIndex, "the fencing token stays")
+        #expect(!lease.isLost, "its own value change is not a loss")
+
+        // A second candidate waits until the leader resigns, then leads with a higher token.
+        let second = LeaderElection(client: client, key: "svc/leader", lockDelay: .zero, retryInterval: .milliseconds(50))
+        let next = Task { try await second.campaign(identity: "beta") }
+        var leaders = second.observe().makeAsyncIterator()
+        #expect(try await leaders.next() == "alpha-2", "the first still leads while the second campaigns")
+        try await first.resign()
+        let nextLease = try await next.value
+        #expect(nextLease.lockIndex > lease.lockIndex)
+        #expect(try await client.get("svc/leader")?.value == Array("beta".utf8))
+        try await second.resign()
+        for i in 1...3 { #expect(await fx.terminate(i) == 0) }
+    }
+
     @Test("two `cairn lock` holders never overlap, and each hold's LockIndex fencing token is higher than the last")
     func cairnLockHoldersNeverOverlap() async throws {
         let fx = try ClusterFixture(nodes: 3)

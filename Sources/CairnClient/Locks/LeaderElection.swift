@@ -33,8 +33,16 @@ public final class LeaderElection: Sendable {
     /// Campaigns until elected: acquires the key's lock with `identity` as its value. Returns
     /// the lease of the leadership (watch its ``LockLease/lost``); ``resign()`` gives it up.
     /// Cancel the task to stop campaigning.
+    ///
+    /// Called again while this election object leads, it keeps the leadership and only
+    /// proclaims the new identity (the key's value changes, the lease and its fencing token stay)
+    /// — rather than queueing behind its own lock.
     public func campaign(identity: String) async throws -> LockLease {
-        let lock = CairnLock(client: client, key: key, value: Array(identity.utf8), sessionTTL: sessionTTL,
+        let value = Array(identity.utf8)
+        if let held = lease.withLockedValue({ $0 }), !held.isLost, try await held.proclaim(value) {
+            return held
+        }
+        let lock = CairnLock(client: client, key: key, value: value, sessionTTL: sessionTTL,
                              lockDelay: lockDelay, retryInterval: retryInterval)
         let acquired = try await lock.acquire()
         let previous = lease.withLockedValue { held -> LockLease? in

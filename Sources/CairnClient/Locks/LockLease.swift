@@ -20,7 +20,8 @@ public final class LockLease: Sendable {
     /// has seen.
     public let lockIndex: UInt64
     private let client: CairnClient
-    private let value: [UInt8]
+    /// The key's value while held (written again on release); ``proclaim(_:)`` changes it.
+    private let value: NIOLockedValueBox<[UInt8]>
     private let flags: UInt64
     private let keeper: SessionKeeper?
     private let signal = OneShotSignal<LockLoss>()
@@ -30,7 +31,7 @@ public final class LockLease: Sendable {
          acquiredAt index: UInt64, keeper: SessionKeeper?) {
         self.client = client
         self.key = key
-        self.value = value
+        self.value = NIOLockedValueBox(value)
         self.flags = flags
         self.sessionID = sessionID
         self.lockIndex = lockIndex
@@ -86,6 +87,17 @@ public final class LockLease: Sendable {
     /// ``release()``, the streams finish without yielding.
     public var lost: AsyncStream<LockLoss> { signal.stream() }
 
+    /// Writes `newValue` as the key's value while keeping the lock (the holder acquiring again:
+    /// the lock index, the fencing token, stays). False when the session no longer holds the
+    /// key; the lease then reports its loss.
+    ///
+    /// - Throws: ``CairnClientError`` when the write could not be made.
+    public func proclaim(_ newValue: [UInt8]) async throws -> Bool {
+        guard try await client.acquire(key: key, value: newValue, flags: flags, session: sessionID) else { return false }
+        value.withLockedValue { $0 = newValue }
+        return true
+    }
+
     /// Releases the lock: writes the key with its lock released, then — for a session the lock
     /// created — destroys the session (which releases the lock even if the first step failed).
     ///
@@ -102,7 +114,7 @@ public final class LockLease: Sendable {
         signal.close()
         var failure: (any Error)? = nil
         do {
-            _ = try await client.release(key: key, value: value, flags: flags, session: sessionID)
+            _ = try await client.release(key: key, value: value.withLockedValue { $0 }, flags: flags, session: sessionID)
         } catch {
             failure = error
         }
