@@ -142,6 +142,32 @@ struct ClientUnitCLIServerTests {
         await server.shutdown()
     }
 
+    @Test("every query command sends a linearizable read, and a stale one with --stale", arguments: [
+        ["kv", "get", "k"], ["catalog", "services"], ["catalog", "nodes"], ["catalog", "service", "web"],
+        ["session", "list"], ["session", "info", "s-1"],
+    ])
+    func staleFlagReachesTheServer(command: [String]) async throws {
+        // The server refuses every request: only what the CLI asked for matters here.
+        let server = try await FakeCairnServer { connection, stream, _ in
+            connection.send(stream, .error(.unknownOperation, message: "not scripted"))
+        }
+        for stale in [false, true] {
+            let run = try Run(server, command + (stale ? ["--stale"] : []))
+            #expect(try await run.exitStatus() == 1, "\(command): \(run.stderr)")
+        }
+        let asked: [ReadConsistency] = server.requests.compactMap {
+            switch $0.request {
+            case .kvGet(_, let c), .catalogServices(let c), .catalogNodes(let c), .catalogService(_, _, _, let c),
+                 .sessionList(let c), .sessionInfo(_, let c):
+                return c
+            default:
+                return nil
+            }
+        }
+        #expect(asked == [.linearizable, .stale], "\(command)")
+        await server.shutdown()
+    }
+
     @Test("a server error exits 1 with one line on standard error")
     func serverErrorExitsOne() async throws {
         let server = try await FakeCairnServer { connection, stream, _ in

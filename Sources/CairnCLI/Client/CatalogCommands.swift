@@ -14,10 +14,10 @@ struct CatalogServices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "services", abstract: "List every service with its tags.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
 
     func run() async throws {
-        let services = try await connection.withClient { try await $0.services(consistency: stale ? .stale : .linearizable) }
+        let services = try await connection.withClient { try await $0.services(consistency: read.consistency) }
         if output.json { return printJSON(services.json) }
         printTable(["Service", "Tags"], services.map { [$0.name, $0.tags.joined(separator: ",")] })
     }
@@ -27,10 +27,10 @@ struct CatalogNodes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "nodes", abstract: "List every node.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
 
     func run() async throws {
-        let nodes = try await connection.withClient { try await $0.nodes(consistency: stale ? .stale : .linearizable) }
+        let nodes = try await connection.withClient { try await $0.nodes(consistency: read.consistency) }
         if output.json { return printJSON(.array(nodes.map(\.json))) }
         printTable(["Node", "Address", "Meta"], nodes.map { [$0.name, $0.address, metaText($0.meta)] })
     }
@@ -42,12 +42,12 @@ struct CatalogService: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "Only instances with this tag.") var tag = ""
     @Flag(help: "Only instances whose checks all pass.") var passing = false
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
     @Argument(help: "The service's name.") var name: String
 
     func run() async throws {
         let instances = try await connection.withClient {
-            try await $0.service(name: name, tag: tag, passingOnly: passing, consistency: stale ? .stale : .linearizable)
+            try await $0.service(name: name, tag: tag, passingOnly: passing, consistency: read.consistency)
         }
         if output.json { return printJSON(.array(instances.map(\.json))) }
         printTable(["Node", "ID", "Address", "Port", "Tags", "Status"], instances.map { instance in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnClient
+import CairnWire
 import Foundation
 
 /// The flags every client command takes; each falls back to its environment variable.
@@ -50,4 +51,12 @@ struct ConnectionOptions: ParsableArguments {
             fail("\(error)", code: 1)
         }
     }
+}
+
+/// `--stale`: the read consistency of a query command.
+struct ReadOptions: ParsableArguments {
+    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+
+    /// Linearizable unless `--stale` was given.
+    var consistency: ReadConsistency { stale ? .stale : .linearizable }
 }

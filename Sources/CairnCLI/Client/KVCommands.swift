@@ -24,7 +24,7 @@ struct KVGet: AsyncParsableCommand {
     @Flag(help: "Print every key under the prefix with its value.") var recurse = false
     @Flag(help: "Print the keys under the prefix, without values.") var keys = false
     @Option(help: "With --keys: fold keys after this separator (\"\" lists every key).") var separator = "/"
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
     @Argument(help: "The key (with --recurse or --keys: the prefix, default the whole store).") var key: String?
 
     func validate() throws {
@@ -33,7 +33,7 @@ struct KVGet: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let consistency: ReadConsistency = stale ? .stale : .linearizable
+        let consistency = read.consistency
         let name = key ?? ""
         if keys {
             let found = try await connection.withClient { try await $0.keys(prefix: name, separator: separator, consistency: consistency) }

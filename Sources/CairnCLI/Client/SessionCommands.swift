@@ -14,10 +14,10 @@ struct SessionList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List every session.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
 
     func run() async throws {
-        let sessions = try await connection.withClient { try await $0.sessions(consistency: stale ? .stale : .linearizable) }
+        let sessions = try await connection.withClient { try await $0.sessions(consistency: read.consistency) }
         if output.json { return printJSON(.array(sessions.map(\.json))) }
         printTable(["ID", "Name", "Node", "TTL", "LockDelay", "Behavior", "Checks"], sessions.map { s in
             [s.id, s.name, s.node, s.ttlMilliseconds == 0 ? "-" : ConsulDuration.format(milliseconds: s.ttlMilliseconds),
@@ -30,11 +30,11 @@ struct SessionInfo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe one session.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Answer from any server without confirming leadership (may be stale).") var stale = false
+    @OptionGroup var read: ReadOptions
     @Argument(help: "The session's id.") var id: String
 
     func run() async throws {
-        let session = try await connection.withClient { try await $0.session(id, consistency: stale ? .stale : .linearizable) }
+        let session = try await connection.withClient { try await $0.session(id, consistency: read.consistency) }
         guard let s = session else { fail("No session exists with id: \(id)", code: 1) }
         if output.json { return printJSON(s.json) }
         emit(fieldLines([
