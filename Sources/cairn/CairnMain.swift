@@ -12,7 +12,7 @@ enum CairnMain {
         } catch {
             // Bad flags of any command exit with 2 (ArgumentParser's own code is 64).
             if Cairn.exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((Cairn.fullMessage(for: error) + "\n").utf8))
+                StandardStreams.error(Cairn.fullMessage(for: error) + "\n")
                 exit(2)
             }
             Cairn.exit(withError: error)

@@ -168,6 +168,44 @@ struct ClientUnitCLIServerTests {
         await server.shutdown()
     }
 
+    @Test("output into a pipe whose reader has gone ends the command by SIGPIPE, quietly, like any Unix tool (it crashed with a backtrace)")
+    func closedPipeEndsQuietly() async throws {
+        let entries = (0..<200).map { KVEntry(key: "app/\($0)", value: Array(repeating: 0x61, count: 100), modifyIndex: 3) }
+        let server = try await FakeCairnServer { connection, stream, request in
+            if case .kvList = request { connection.send(stream, .kvList(entries, meta(4))) }
+        }
+        let stderrPath = server.root + "/pipe.err"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ClusterFixture.cairnBinary)
+        process.arguments = ["kv", "get", "--recurse", "app/"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CAIRN_") }
+        environment["CAIRN_ADDR"] = server.address
+        environment["CAIRN_CACERT"] = server.root + "/cairn-agent-ca.pem"
+        environment["CAIRN_CLIENT_CERT"] = server.root + "/dc1-cli-cairn-0.pem"
+        environment["CAIRN_CLIENT_KEY"] = server.root + "/dc1-cli-cairn-0-key.pem"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try output.fileHandleForReading.close()  // the reader is gone before anything is written
+        try process.run()
+        try? output.fileHandleForWriting.close()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw FixtureError("cairn kv get did not end after its reader went away")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.terminationStatus == SIGPIPE, "ended by signal \(process.terminationStatus); stderr: \(stderr)")
+        #expect(stderr.isEmpty, "no crash report: \(stderr)")
+        await server.shutdown()
+    }
+
     @Test("a server error exits 1 with one line on standard error")
     func serverErrorExitsOne() async throws {
         let server = try await FakeCairnServer { connection, stream, _ in

@@ -55,13 +55,13 @@ struct AgentCommand: AsyncParsableCommand {
             if dev { try DevMode.prepare(&config) }
             try config.validate()
         } catch let problem as AgentConfiguration.Problem {
-            FileHandle.standardError.write(Data("cairn agent: \(problem.description)\n".utf8))
+            StandardStreams.error("cairn agent: \(problem.description)\n")
             throw ExitCode(2)
         }
         do {
             try await Agent.run(configuration: config)
         } catch let problem as AgentConfiguration.Problem {
-            FileHandle.standardError.write(Data("cairn agent: \(problem.description)\n".utf8))
+            StandardStreams.error("cairn agent: \(problem.description)\n")
             throw ExitCode(2)
         }
     }

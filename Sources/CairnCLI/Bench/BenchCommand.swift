@@ -42,7 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Argument(parsing: .allUnrecognized, help: .hidden) var unrecognized: [String] = []
 
     func refuse(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("cairn bench: \(message)\n".utf8))
+        StandardStreams.error("cairn bench: \(message)\n")
         return Self.badInputExitCode
     }
 
@@ -108,11 +108,11 @@ struct BenchCommand: AsyncParsableCommand {
             result = try await runner.run(progress: live ? Self.printProgress : nil)
         } catch {
             await closeAll()
-            if live { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
+            if live { StandardStreams.output("\r\u{1B}[2K") }
             fail("\(error)", code: 1)
         }
         await closeAll()
-        if live { FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8)) }
+        if live { StandardStreams.output("\r\u{1B}[2K") }
         print(format == "json" ? result.summary.json() : result.summary.text())
         if let histogramOut {
             do {
@@ -138,6 +138,6 @@ struct BenchCommand: AsyncParsableCommand {
             ? String(format: "[%3llds] warmup  %9.1f ops/s", seconds, p.requestsPerSecond)
             : String(format: "[%3llds] %9.1f ops/s  p50 %8.3f ms  p99 %8.3f ms  errors %d",
                      seconds, p.requestsPerSecond, p.p50Milliseconds, p.p99Milliseconds, p.errors)
-        FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(line)".utf8))
+        StandardStreams.output("\r\u{1B}[2K\(line)")
     }
 }

@@ -47,7 +47,7 @@ struct KVGet: AsyncParsableCommand {
             } else if detailed {
                 emit(entries.map(Self.details).joined(separator: "\n"))
             } else {
-                for entry in entries { FileHandle.standardOutput.write(Data(Array("\(entry.key):".utf8) + entry.value + [0x0A])) }
+                for entry in entries { StandardStreams.output(Array("\(entry.key):".utf8) + entry.value + [0x0A]) }
             }
             return
         }
@@ -58,7 +58,7 @@ struct KVGet: AsyncParsableCommand {
         } else if detailed {
             emit(Self.details(entry))
         } else {
-            FileHandle.standardOutput.write(Data(entry.value + [0x0A]))
+            StandardStreams.output(entry.value + [0x0A])
         }
     }
 

@@ -122,7 +122,7 @@ struct LockCommand: AsyncParsableCommand {
             case .lost(let reason):
                 guard loss == nil else { continue }
                 loss = reason
-                FileHandle.standardError.write(Data("Error! lock on \(key) lost (\(reason)); terminating the command\n".utf8))
+                StandardStreams.error("Error! lock on \(key) lost (\(reason)); terminating the command\n")
                 child.signal(SIGTERM)
                 killer = Task {
                     try? await Task.sleep(for: .seconds(10))
@@ -134,7 +134,7 @@ struct LockCommand: AsyncParsableCommand {
                 do {
                     try await lease.release()
                 } catch {
-                    FileHandle.standardError.write(Data("Error! could not release the lock on \(key): \(error)\n".utf8))
+                    StandardStreams.error("Error! could not release the lock on \(key): \(error)\n")
                 }
                 return status
             }

@@ -20,13 +20,14 @@ struct OutputOptions: ParsableArguments {
 /// Prints one error line (`Error! …`) to standard error and exits with `code`: 1 for failures
 /// the server or the cluster reported, 2 for bad usage or bad input files.
 func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data("Error! \(message)\n".utf8))
+    StandardStreams.error("Error! \(message)\n")
     exit(code)
 }
 
-/// Writes `text` to standard output at once (unbuffered, so piped output is never held back).
+/// Writes `text` to standard output at once (unbuffered, so piped output is never held back; a
+/// reader that has gone ends the command by SIGPIPE, see ``StandardStreams``).
 func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    StandardStreams.output(text)
 }
 
 /// Prints a JSON document: pretty for a single answer, one line for a stream of events.

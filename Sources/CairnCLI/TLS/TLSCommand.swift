@@ -52,7 +52,7 @@ enum TLSCommandRunner {
         do {
             try body { line in print(line) }
         } catch let error as CairnTLSError {
-            FileHandle.standardError.write(Data("error: \(error.reason)\n".utf8))
+            StandardStreams.error("error: \(error.reason)\n")
             throw Self.badInputExitCode
         }
     }
