@@ -134,8 +134,10 @@ need_packages=()
 command -v etcd >/dev/null 2>&1 || need_packages+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_packages+=(etcd-client)
 command -v fio >/dev/null 2>&1 || need_packages+=(fio)
-command -v cc >/dev/null 2>&1 || need_packages+=(gcc)
-[[ -e /usr/include/openssl/ssl.h ]] || need_packages+=(libssl-dev)
+if [[ "$floor_runs" -gt 0 ]]; then  # Benchmarks/floor is C with OpenSSL
+    command -v cc >/dev/null 2>&1 || need_packages+=(gcc)
+    [[ -e /usr/include/openssl/ssl.h ]] || need_packages+=(libssl-dev)
+fi
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 if [[ -z "${ETCD_BENCHMARK:-}" ]]; then
