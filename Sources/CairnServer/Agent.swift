@@ -208,7 +208,9 @@ public final class Agent: @unchecked Sendable {
             export CAIRN_CLIENT_KEY=\(files.cliKey)
 
             """
-        FileHandle.standardOutput.write(Data(text.utf8))
+        // Informative only: a standard output nobody reads (a closed pipe) must not stop the
+        // agent, and the non-throwing `write(_:)` would.
+        try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 
     static func loadNodeID(dataDirectory: String) throws -> NodeID {
