@@ -95,6 +95,17 @@ final class ClusterFixture: @unchecked Sendable {
         logs[i] = log
     }
 
+    /// Starts every node of the fixture.
+    func startAll() throws {
+        for i in 1...count { try start(i) }
+    }
+
+    /// Polls (up to 30 s) until `client` finds a leader; the leader as the cluster reports it.
+    @discardableResult
+    func waitForLeader(_ client: CairnClient) async throws -> MemberInfo {
+        try await eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+    }
+
     /// SIGKILL, then waits (without holding a thread) until the process is gone.
     func kill9(_ i: Int) async {
         guard let p = processes[i] else { return }

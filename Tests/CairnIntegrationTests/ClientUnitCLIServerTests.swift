@@ -21,6 +21,18 @@ struct ClientUnitCLIServerTests {
             stderrPath = base + ".err"
             _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            Self.prepare(process, arguments, against: server)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+            try process.run()
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
+        /// Sets `process` up as `cairn arguments`, with the CAIRN_* variables pointing at `server`.
+        static func prepare(_ process: Process, _ arguments: [String], against server: FakeCairnServer) {
             process.executableURL = URL(fileURLWithPath: ClusterFixture.cairnBinary)
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CAIRN_") }
@@ -29,13 +41,6 @@ struct ClientUnitCLIServerTests {
             environment["CAIRN_CLIENT_CERT"] = server.root + "/dc1-cli-cairn-0.pem"
             environment["CAIRN_CLIENT_KEY"] = server.root + "/dc1-cli-cairn-0-key.pem"
             process.environment = environment
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-            try process.run()
-        }
-
-        deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
 
         var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
@@ -177,14 +182,7 @@ struct ClientUnitCLIServerTests {
         let stderrPath = server.root + "/pipe.err"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ClusterFixture.cairnBinary)
-        process.arguments = ["kv", "get", "--recurse", "app/"]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CAIRN_") }
-        environment["CAIRN_ADDR"] = server.address
-        environment["CAIRN_CACERT"] = server.root + "/cairn-agent-ca.pem"
-        environment["CAIRN_CLIENT_CERT"] = server.root + "/dc1-cli-cairn-0.pem"
-        environment["CAIRN_CLIENT_KEY"] = server.root + "/dc1-cli-cairn-0-key.pem"
-        process.environment = environment
+        Run.prepare(process, ["kv", "get", "--recurse", "app/"], against: server)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))

@@ -11,7 +11,7 @@ struct ClusterTests {
     @Test("a three-process cluster replicates, survives kill -9 of its leader, catches a restarted node up through a snapshot, and removes a peer")
     func clusterLifecycle() async throws {
         let fx = try ClusterFixture(nodes: 3, snapshotEvery: 40)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
 
@@ -105,9 +105,9 @@ struct ClusterTests {
     @Test("one client pipelines many requests, check-and-set works, a follower's not-leader answer is followed, and a write to a one-node-down cluster still commits")
     func redirectAndMinorityFailure() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
-        let leader = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        let leader = try await fx.waitForLeader(client)
         // Many requests in flight on one connection, all answered.
         let concurrent = 200
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -9,10 +9,10 @@ struct SessionLockHealthTests {
     @Test("sessions that stop renewing expire and release or delete their keys; lock-delay holds off a re-acquire")
     func sessionsExpire() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
-        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        try await fx.waitForLeader(client)
 
         let created = ContinuousClock.now
         let releasing = try await client.createSession(SessionRequest(name: "rel", ttlMilliseconds: 10_000, lockDelayMilliseconds: 3_000, behavior: .release))
@@ -52,10 +52,10 @@ struct SessionLockHealthTests {
           .timeLimit(.minutes(2)))
     func leaderElection() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
-        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        try await fx.waitForLeader(client)
 
         let first = LeaderElection(client: client, key: "svc/leader", lockDelay: .zero, retryInterval: .milliseconds(50))
         let lease = try await first.campaign(identity: "alpha")
@@ -86,10 +86,10 @@ struct SessionLockHealthTests {
     @Test("two `cairn lock` holders never overlap, and each hold's LockIndex fencing token is higher than the last")
     func cairnLockHoldersNeverOverlap() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
-        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        try await fx.waitForLeader(client)
 
         let journal = fx.root + "/journal.txt"
         _ = FileManager.default.createFile(atPath: journal, contents: nil)
@@ -125,10 +125,10 @@ struct SessionLockHealthTests {
     @Test("HTTP, TCP and TTL checks flip as a real HTTP server and TCP listener go away and come back, and a service watch sees it")
     func healthChecksFlip() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
-        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        try await fx.waitForLeader(client)
 
         let httpPort = fx.basePort + 5, tcpPort = fx.basePort + 6
         var http = try LocalServer(port: httpPort)

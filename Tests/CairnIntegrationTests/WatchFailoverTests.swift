@@ -27,10 +27,10 @@ struct WatchFailoverTests {
     @Test("a watcher sees every change exactly once, in order, across a kill -9 of the leader it was connected to")
     func watchAcrossLeaderKill() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let probe = try fx.client()
         defer { Task { await probe.close() } }
-        let leader = try await fx.eventually(within: 30, "a leader") { try await probe.members().first { $0.role == "leader" } }
+        let leader = try await fx.waitForLeader(probe)
         let leaderIndex = try #require(Int(leader.name.dropFirst()))
         let others = (1...3).filter { $0 != leaderIndex }
         _ = try await probe.put("w/seed", value: Array("0".utf8))
@@ -108,10 +108,10 @@ struct WatchFailoverTests {
     @Test("transactions apply all or nothing, and a saved snapshot restores on every server")
     func transactionsAndSnapshots() async throws {
         let fx = try ClusterFixture(nodes: 3)
-        for i in 1...3 { try fx.start(i) }
+        try fx.startAll()
         let client = try fx.client()
         defer { Task { await client.close() } }
-        _ = try await fx.eventually(within: 30, "a leader") { try await client.members().first { $0.role == "leader" } }
+        try await fx.waitForLeader(client)
 
         // A failing check at the end undoes the writes before it.
         _ = try await client.put("t/exists", value: Array("x".utf8))
