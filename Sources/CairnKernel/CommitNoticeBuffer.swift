@@ -6,13 +6,16 @@ import CairnRaft
 ///
 /// Under a steady stream of writes every commit then rides on the next write's append, which
 /// saves each follower a message, a log write and an answer per write, and the leader the
-/// matching reads. When writes stop, the shell sends what is left after a short delay, so an
-/// idle follower still learns the commit index within that delay rather than at the next
-/// heartbeat. Dropping or delaying a notice is safe: it promises nothing.
+/// matching reads. When writes stop, the shell sends what is left once it has been held for a
+/// short delay, so an idle follower still learns the commit index within that delay of the last
+/// commit rather than at the next heartbeat. Each notice is timed from when it was held (a newer
+/// one to the same follower restarts the clock): a notice held just before the shell's timer
+/// fires waits for its own delay, and so for the next append, instead of going out at once.
+/// Dropping or delaying a notice is safe: it promises nothing.
 ///
-/// A value; the owner decides when to flush.
+/// A value; the owner keeps the clock (any monotonic nanoseconds) and decides when to flush.
 public struct CommitNoticeBuffer: Sendable {
-    private var held: [NodeID: Message] = [:]
+    private var held: [NodeID: (notice: Message, heldAt: UInt64)] = [:]
 
     /// Creates an empty buffer.
     public init() {}
@@ -23,9 +26,12 @@ public struct CommitNoticeBuffer: Sendable {
     /// The number of followers with a held notice.
     public var count: Int { held.count }
 
-    /// Holds `notices`; a newer notice to a follower replaces the held one.
-    public mutating func hold(_ notices: [Message]) {
-        for notice in notices { held[notice.to] = notice }
+    /// When the longest-held notice was held; nil when none is.
+    public var oldestHold: UInt64? { held.values.lazy.map(\.heldAt).min() }
+
+    /// Holds `notices`, held at `now`; a newer notice to a follower replaces the held one.
+    public mutating func hold(_ notices: [Message], at now: UInt64) {
+        for notice in notices { held[notice.to] = (notice, now) }
     }
 
     /// Records messages that went out: an append to a follower (in the held notice's term or a
@@ -33,16 +39,16 @@ public struct CommitNoticeBuffer: Sendable {
     public mutating func sent(_ messages: [Message]) {
         guard !held.isEmpty else { return }
         for message in messages {
-            guard case .append = message.body, let notice = held[message.to], message.term >= notice.term else { continue }
+            guard case .append = message.body, let notice = held[message.to]?.notice, message.term >= notice.term else { continue }
             held.removeValue(forKey: message.to)
         }
     }
 
-    /// Takes every held notice, in follower order, to send now.
-    public mutating func takeAll() -> [Message] {
-        let notices = held.keys.sorted().map { held[$0]! }
-        held.removeAll()
-        return notices
+    /// Takes the notices held at or before `cutoff`, in follower order, to send now; younger
+    /// ones stay.
+    public mutating func takeHeld(atOrBefore cutoff: UInt64) -> [Message] {
+        let due = held.filter { $0.value.heldAt <= cutoff }.keys.sorted()
+        return due.map { held.removeValue(forKey: $0)!.notice }
     }
 
     /// Drops every held notice (the leader stepped down).

@@ -134,7 +134,8 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
                 try storage.installSnapshot(snapshot)
             }
             if !rd.entries.isEmpty || rd.hardState != nil {
-                // A Ready that only moves the commit index costs no fdatasync (see ``Ready/needsSync``).
+                // A Ready that only moves the commit index costs no fdatasync (see ``Ready/needsSync``),
+                // nor a write of its own: the log keeps it for its next record.
                 try storage.append(entries: rd.entries, hardState: rd.hardState, sync: rd.needsSync)
             }
             raft.persisted(rd)

@@ -439,20 +439,33 @@ public final class ConsensusLoop: @unchecked Sendable {
     }
 
     /// Holds commit notices for ``Options/commitNoticeDelay``, then sends those that no append
-    /// made redundant meanwhile.
+    /// made redundant meanwhile. Each notice waits its own delay from when it was held: the
+    /// flush sends only those that have, and comes back for the rest — so under a steady stream
+    /// of writes, where the next append always comes within the delay, no notice travels.
     private func holdCommitNotices(_ notices: [Message]) {
         guard options.commitNoticeDelay > .zero else {
             peers.send(notices)
             return
         }
-        commitNotices.hold(notices)
+        commitNotices.hold(notices, at: NIODeadline.now().uptimeNanoseconds)
+        scheduleCommitNoticeFlush(in: options.commitNoticeDelay)
+    }
+
+    private func scheduleCommitNoticeFlush(in delay: TimeAmount) {
         guard !commitNoticeFlushQueued else { return }
         commitNoticeFlushQueued = true
-        eventLoop.scheduleTask(in: options.commitNoticeDelay) {
-            self.commitNoticeFlushQueued = false
-            guard !self.commitNotices.isEmpty, self.raft.role == .leader,
-                  !self.inboxLock.withLock({ self.isFinishedFlag }) else { return }
-            self.peers.send(self.commitNotices.takeAll())
+        eventLoop.scheduleTask(in: delay) { self.flushCommitNotices() }
+    }
+
+    private func flushCommitNotices() {
+        commitNoticeFlushQueued = false
+        guard !commitNotices.isEmpty, raft.role == .leader, !inboxLock.withLock({ isFinishedFlag }) else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        let delay = UInt64(options.commitNoticeDelay.nanoseconds)
+        let due = commitNotices.takeHeld(atOrBefore: now >= delay ? now - delay : 0)
+        if !due.isEmpty { peers.send(due) }
+        if let oldest = commitNotices.oldestHold {
+            scheduleCommitNoticeFlush(in: .nanoseconds(Int64(oldest + delay > now ? oldest + delay - now : 0)))
         }
     }
 

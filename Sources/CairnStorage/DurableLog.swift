@@ -140,7 +140,8 @@ public final class DurableLog {
     }
 
     /// Durably appends entries and/or a hard state; see ``WriteAheadLog/append(_:hardState:sync:)``
-    /// (`sync: false` only for a hard state whose commit index alone moved).
+    /// (`sync: false` only for a hard state whose commit index alone moved: it is written with the
+    /// next record, or at ``close()``).
     public func append(entries: [Entry], hardState: HardState?, sync: Bool = true) throws {
         try wal.append(entries, hardState: hardState, sync: sync)
     }

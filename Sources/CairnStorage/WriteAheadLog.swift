@@ -100,8 +100,12 @@ public final class WriteAheadLog {
     public let directory: String
     /// The options the log was opened with.
     public let options: Options
-    /// The latest durable hard state.
+    /// The latest hard state written to the log (a commit index waiting in
+    /// `unwrittenHardState` is not).
     public private(set) var hardState: HardState
+    /// A hard state whose commit index alone moved since ``hardState``, written with the next
+    /// record or at ``close()`` (see ``append(_:hardState:sync:)``).
+    private var unwrittenHardState: HardState?
     /// The index the log's entries follow (0, or the last snapshot reset).
     public private(set) var baseIndex: LogIndex
     /// The term at ``baseIndex``.
@@ -160,10 +164,14 @@ public final class WriteAheadLog {
     /// How many segment files the log currently has.
     public var segmentCount: Int { segments.count }
 
-    /// Durably appends `entries` and/or `hardState` as one record with one `fdatasync`
-    /// (`sync: false` writes the record without one: it becomes durable with the next synced
-    /// record, and a machine crash before that may lose it — only for what Raft lets a node
-    /// forget, a hard state whose commit index alone moved).
+    /// Durably appends `entries` and/or `hardState` as one record with one `fdatasync`.
+    ///
+    /// `sync: false` is only for what Raft lets a node forget: a hard state whose commit index
+    /// alone moved (its term and vote are those of the last one given). Such a hard state costs
+    /// no write of its own — it is kept and goes out in the next record, or when the log is
+    /// closed — so a crash before then recovers an older commit index, which the node learns
+    /// again from its leader. A hard state given with `sync: false` that changes the term or vote
+    /// is written at once (without a sync); that is the caller's mistake, not a saving.
     ///
     /// `entries` must be contiguous, their terms non-decreasing, and the first one must satisfy
     /// `baseIndex < index <= lastIndex + 1`; if it is `<= lastIndex`, the entries from there on are
@@ -174,6 +182,14 @@ public final class WriteAheadLog {
     public func append(_ entries: [Entry], hardState: HardState?, sync: Bool = true) throws {
         try checkUsable()
         guard !entries.isEmpty || hardState != nil else { return }
+        if entries.isEmpty, !sync, let hardState {
+            let latest = unwrittenHardState ?? self.hardState
+            if hardState.term == latest.term, hardState.vote == latest.vote {
+                unwrittenHardState = hardState
+                return
+            }
+        }
+        let hardState = hardState ?? unwrittenHardState
         var prevTerm: Term = 0
         if let first = entries.first {
             guard first.index > baseIndex, first.index <= lastIndex + 1 else {
@@ -203,6 +219,7 @@ public final class WriteAheadLog {
         try writeRecord(maxIndex: entries.last?.index ?? 0, sync: sync)
 
         if let hardState { self.hardState = hardState }
+        unwrittenHardState = nil
         if let first = entries.first {
             truncateTermRuns(after: first.index - 1)
             appendTermRuns(entries)
@@ -239,9 +256,18 @@ public final class WriteAheadLog {
         if released > 0 { try POSIX.syncDirectory(directory) }
     }
 
-    /// Closes the active segment. Every append was already durable, so nothing is flushed.
+    /// Closes the active segment. Every append that asked for a sync was durable already; a
+    /// commit index still waiting to be written (see ``append(_:hardState:sync:)``) is written
+    /// first, without a sync.
     public func close() throws {
         guard let file = active else { return }
+        if failure == nil, let pending = unwrittenHardState {
+            buffer.removeAll(keepingCapacity: true)
+            WALRecord.encodeBatch(into: &buffer, entries: [], hardState: pending, prevTerm: 0)
+            try writeRecord(maxIndex: 0, sync: false)
+            hardState = pending
+            unwrittenHardState = nil
+        }
         active = nil
         if failure == nil { failure = StorageError(.closed, "the write-ahead log at \(directory) was closed") }
         try file.close()

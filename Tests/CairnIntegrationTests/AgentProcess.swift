@@ -40,7 +40,8 @@ final class ClusterFixture: @unchecked Sendable {
         return ".build/debug/cairn"
     }
 
-    init(nodes: Int, snapshotEvery: Int = 8192) throws {
+    /// `extraConfig` adds fields to every agent's config file (JSON members, e.g. `"tick_ms": 500`).
+    init(nodes: Int, snapshotEvery: Int = 8192, extraConfig: String = "") throws {
         count = nodes
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-it-\(UUID().uuidString.prefix(8))").path
         certs = root + "/certs"
@@ -56,7 +57,7 @@ final class ClusterFixture: @unchecked Sendable {
             try dir.saveLeaf(issued, kind: .server, cluster: cluster)
         }
         try dir.saveLeaf(try ca.issue(LeafCertificateRequest(kind: .cli, cluster: cluster, validity: .days(30))), kind: .cli, cluster: cluster)
-        let config = "{\"snapshot_every\": \(snapshotEvery), \"log_level\": \"info\"}"
+        let config = "{\"snapshot_every\": \(snapshotEvery), \"log_level\": \"info\"\(extraConfig.isEmpty ? "" : ", " + extraConfig)}"
         try config.write(toFile: root + "/config.json", atomically: true, encoding: .utf8)
     }
 

@@ -102,6 +102,27 @@ struct ClusterTests {
         }
     }
 
+    @Test("an idle follower learns each write's commit from the leader's held-back commit notice, long before the next heartbeat")
+    func idleFollowerLearnsTheCommit() async throws {
+        // Heartbeats every 600 ms: a follower that learned commits only from heartbeats (or the
+        // next write) would see a write within 200 ms about a third of the time; the commit
+        // notice (held 1 ms for an append that does not come) brings it in a few milliseconds.
+        let fx = try ClusterFixture(nodes: 3, extraConfig: "\"tick_ms\": 600")
+        try fx.startAll()
+        let client = try fx.client()
+        let leader = try await fx.waitForLeader(client)
+        let followerIndex = try #require((1...3).first { fx.clientAddress($0) != leader.clientAddress })
+        let follower = try fx.client([followerIndex])
+        for round in 0..<6 {
+            let key = "idle/\(round)"
+            #expect(try await client.put(key, value: Array("\(round)".utf8)).succeeded)
+            let seen = try await fx.eventually(within: 0.2, "n\(followerIndex) to see \(key) without a leader round trip") {
+                try await follower.get(key, consistency: .stale)
+            }
+            #expect(seen.value == Array("\(round)".utf8))
+        }
+    }
+
     @Test("one client pipelines many requests, check-and-set works, a follower's not-leader answer is followed, and a write to a one-node-down cluster still commits")
     func redirectAndMinorityFailure() async throws {
         let fx = try ClusterFixture(nodes: 3)

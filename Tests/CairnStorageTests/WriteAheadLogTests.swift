@@ -72,6 +72,42 @@ struct WriteAheadLogTests {
         }
     }
 
+    @Test("a hard state whose commit index alone moved costs no write; it rides with the next record, and a crash before that recovers the older commit")
+    func commitIndexWaitsForTheNextRecord() throws {
+        try withTemporaryDirectory { directory in
+            let live = directory + "/live"
+            let growing = WriteAheadLog.Options(segmentSize: 1 << 20, preallocation: .off)
+            let (log, _) = try WriteAheadLog.open(directory: live, options: growing)
+            try log.append(entries(from: 1, count: 3, term: 1), hardState: HardState(term: 1, vote: 1, commit: 0))
+            let segment = live + "/" + (try segmentFiles(in: live)[0])
+            let written = try fileSize(segment)
+
+            try log.append([], hardState: HardState(term: 1, vote: 1, commit: 2), sync: false)
+            try log.append([], hardState: HardState(term: 1, vote: 1, commit: 3), sync: false)
+            #expect(try fileSize(segment) == written)
+            try copyDirectory(live, to: directory + "/crash-before")
+            let before = try WriteAheadLog.open(directory: directory + "/crash-before", options: growing).1
+            #expect(before.hardState == HardState(term: 1, vote: 1, commit: 0))
+            #expect(before.entries.map(\.index) == [1, 2, 3])
+
+            try log.append(entries(from: 4, count: 1, term: 1), hardState: nil)
+            try copyDirectory(live, to: directory + "/crash-after")
+            let after = try WriteAheadLog.open(directory: directory + "/crash-after", options: growing).1
+            #expect(after.hardState == HardState(term: 1, vote: 1, commit: 3))
+            #expect(after.entries.map(\.index) == [1, 2, 3, 4])
+
+            // A new term is never held back, even when given without a sync.
+            let beforeTerm = try fileSize(segment)
+            try log.append([], hardState: HardState(term: 2, vote: 0, commit: 3), sync: false)
+            #expect(try fileSize(segment) > beforeTerm)
+
+            // Closing writes a commit index that is still waiting.
+            try log.append([], hardState: HardState(term: 2, vote: 0, commit: 4), sync: false)
+            try log.close()
+            #expect(try WriteAheadLog.open(directory: live, options: growing).1.hardState == HardState(term: 2, vote: 0, commit: 4))
+        }
+    }
+
     @Test("an overwrite replaces exactly the suffix from its first index")
     func overwriteSuffix() throws {
         try withTemporaryDirectory { directory in
