@@ -30,20 +30,21 @@ struct ExactString: Hashable, Comparable, Sendable {
     }
 }
 
-/// Byte-wise comparisons of strings: the order and the prefix test the store uses for keys.
-enum ByteOrder {
+/// Byte-wise comparisons of strings: the order and the prefix test the store uses for keys (and
+/// the server's watches, which must match keys exactly as the store tells them apart).
+public enum ByteOrder {
     /// Whether `lhs` sorts before `rhs` by UTF-8 bytes.
-    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+    public static func precedes(_ lhs: String, _ rhs: String) -> Bool {
         lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 
     /// Whether two strings have the same UTF-8 bytes.
-    static func same(_ lhs: String, _ rhs: String) -> Bool {
+    public static func same(_ lhs: String, _ rhs: String) -> Bool {
         lhs.utf8.elementsEqual(rhs.utf8)
     }
 
     /// Whether `string`'s UTF-8 bytes begin with `prefix`'s.
-    static func hasPrefix(_ string: String, _ prefix: String) -> Bool {
+    public static func hasPrefix(_ string: String, _ prefix: String) -> Bool {
         string.utf8.starts(with: prefix.utf8)
     }
 }

@@ -47,7 +47,7 @@ public struct CommitNoticeBuffer: Sendable {
     /// Takes the notices held at or before `cutoff`, in follower order, to send now; younger
     /// ones stay.
     public mutating func takeHeld(atOrBefore cutoff: UInt64) -> [Message] {
-        let due = held.filter { $0.value.heldAt <= cutoff }.keys.sorted()
+        let due = held.compactMap { $0.value.heldAt <= cutoff ? $0.key : nil }.sorted()
         return due.map { held.removeValue(forKey: $0)!.notice }
     }
 

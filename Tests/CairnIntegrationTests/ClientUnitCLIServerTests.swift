@@ -187,15 +187,8 @@ struct ClientUnitCLIServerTests {
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try output.fileHandleForReading.close()  // the reader is gone before anything is written
-        try process.run()
-        try? output.fileHandleForWriting.close()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                throw FixtureError("cairn kv get did not end after its reader went away")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        guard try await process.runToExit(within: 20, afterStart: { try? output.fileHandleForWriting.close() }) != nil else {
+            throw FixtureError("cairn kv get did not end after its reader went away")
         }
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         #expect(process.terminationReason == .uncaughtSignal)

@@ -110,9 +110,11 @@ struct ClusterTests {
         let fx = try ClusterFixture(nodes: 3, extraConfig: "\"tick_ms\": 600")
         try fx.startAll()
         let client = try fx.client()
+        defer { Task { await client.close() } }
         let leader = try await fx.waitForLeader(client)
         let followerIndex = try #require((1...3).first { fx.clientAddress($0) != leader.clientAddress })
         let follower = try fx.client([followerIndex])
+        defer { Task { await follower.close() } }
         for round in 0..<6 {
             let key = "idle/\(round)"
             #expect(try await client.put(key, value: Array("\(round)".utf8)).succeeded)

@@ -1,3 +1,4 @@
+import CairnKV
 import CairnWire
 
 /// Identifies one watch: a stream of one connection (sink).
@@ -149,8 +150,8 @@ extension WatchTarget {
     /// Whether a change of `key` concerns this target (never for the service targets).
     func matches(key: String) -> Bool {
         switch self {
-        case .key(let watched): return key.utf8.elementsEqual(watched.utf8)
-        case .keyPrefix(let prefix): return key.utf8.starts(with: prefix.utf8)
+        case .key(let watched): return ByteOrder.same(key, watched)
+        case .keyPrefix(let prefix): return ByteOrder.hasPrefix(key, prefix)
         case .service, .services: return false
         }
     }
