@@ -26,9 +26,6 @@ public struct CommitNoticeBuffer: Sendable {
     /// The number of followers with a held notice.
     public var count: Int { held.count }
 
-    /// When the longest-held notice was held; nil when none is.
-    public var oldestHold: UInt64? { held.values.lazy.map(\.heldAt).min() }
-
     /// Holds `notices`, held at `now`; a newer notice to a follower replaces the held one.
     public mutating func hold(_ notices: [Message], at now: UInt64) {
         for notice in notices { held[notice.to] = (notice, now) }

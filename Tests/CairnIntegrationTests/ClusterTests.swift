@@ -106,7 +106,7 @@ struct ClusterTests {
     func idleFollowerLearnsTheCommit() async throws {
         // Heartbeats every 600 ms: a follower that learned commits only from heartbeats (or the
         // next write) would see a write within 200 ms about a third of the time; the commit
-        // notice (held 1 ms for an append that does not come) brings it in a few milliseconds.
+        // notice (held 10–20 ms for an append that does not come) brings it in tens of milliseconds.
         let fx = try ClusterFixture(nodes: 3, extraConfig: "\"tick_ms\": 600")
         try fx.startAll()
         let client = try fx.client()
