@@ -7,10 +7,11 @@ import CairnRaft
 /// Under a steady stream of writes every commit then rides on the next write's append, which
 /// saves each follower a message, a log write and an answer per write, and the leader the
 /// matching reads. When writes stop, the shell sends what is left once it has been held for a
-/// short delay, so an idle follower still learns the commit index within that delay of the last
-/// commit rather than at the next heartbeat. Each notice is timed from when it was held (a newer
-/// one to the same follower restarts the clock): a notice held just before the shell's timer
-/// fires waits for its own delay, and so for the next append, instead of going out at once.
+/// short delay, so an idle follower still learns the commit index soon after that delay (when
+/// the shell next looks) rather than at the next heartbeat. Each notice is timed from when it
+/// was held (a newer one to the same follower restarts the clock): a notice held just before the
+/// shell's timer fires waits for its own delay, and so for the next append, instead of going out
+/// at once.
 /// Dropping or delaying a notice is safe: it promises nothing.
 ///
 /// A value; the owner keeps the clock (any monotonic nanoseconds) and decides when to flush.

@@ -85,8 +85,8 @@ public final class ConsensusLoop: @unchecked Sendable {
         public var watchHistory: Int = 100_000
         /// How long the leader holds a commit notice back hoping the next append carries the
         /// commit index instead (``CommitNoticeBuffer``); an idle follower learns a commit
-        /// between this and twice this later (a heartbeat brings it within one tick anyway, 50 ms
-        /// by default). Zero sends notices at once.
+        /// between this and twice this later (the next heartbeat brings it anyway, every 50 ms by
+        /// default). Zero sends notices at once.
         ///
         /// Not shorter: every timer the event loop arms costs the leader's thread system calls
         /// (re-arming the timer, reading it when it fires), and SwiftNIO re-arms a pending timer
