@@ -11,8 +11,7 @@ import CairnRaft
 /// the shell next looks) rather than at the next heartbeat. Each notice is timed from when it
 /// was held (a newer one to the same follower restarts the clock): a notice held just before the
 /// shell's timer fires waits for its own delay, and so for the next append, instead of going out
-/// at once.
-/// Dropping or delaying a notice is safe: it promises nothing.
+/// at once. Dropping or delaying a notice is safe: it promises nothing.
 ///
 /// A value; the owner keeps the clock (any monotonic nanoseconds) and decides when to flush.
 public struct CommitNoticeBuffer: Sendable {

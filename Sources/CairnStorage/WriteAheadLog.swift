@@ -214,17 +214,22 @@ public final class WriteAheadLog {
         guard payloadSize <= WALRecord.maxPayload else {
             throw StorageError(.invalidArgument, "a batch of \(payloadSize) bytes exceeds the \(WALRecord.maxPayload)-byte record limit")
         }
-        buffer.removeAll(keepingCapacity: true)
-        WALRecord.encodeBatch(into: &buffer, entries: entries, hardState: hardState, prevTerm: prevTerm)
-        try writeRecord(maxIndex: entries.last?.index ?? 0, sync: sync)
-
-        if let hardState { self.hardState = hardState }
-        unwrittenHardState = nil
+        try writeBatch(entries, hardState: hardState, prevTerm: prevTerm, sync: sync)
         if let first = entries.first {
             truncateTermRuns(after: first.index - 1)
             appendTermRuns(entries)
             lastIndex = entries.last!.index
         }
+    }
+
+    /// Writes one batch record of `entries` (already checked) and `hardState`, then takes the
+    /// hard state as written: nothing is left waiting.
+    private func writeBatch(_ entries: [Entry], hardState: HardState?, prevTerm: Term, sync: Bool) throws {
+        buffer.removeAll(keepingCapacity: true)
+        WALRecord.encodeBatch(into: &buffer, entries: entries, hardState: hardState, prevTerm: prevTerm)
+        try writeRecord(maxIndex: entries.last?.index ?? 0, sync: sync)
+        if let hardState { self.hardState = hardState }
+        unwrittenHardState = nil
     }
 
     /// Durably records that the log was reset to `metadata`'s snapshot: every entry before this
@@ -262,11 +267,7 @@ public final class WriteAheadLog {
     public func close() throws {
         guard let file = active else { return }
         if failure == nil, let pending = unwrittenHardState {
-            buffer.removeAll(keepingCapacity: true)
-            WALRecord.encodeBatch(into: &buffer, entries: [], hardState: pending, prevTerm: 0)
-            try writeRecord(maxIndex: 0, sync: false)
-            hardState = pending
-            unwrittenHardState = nil
+            try writeBatch([], hardState: pending, prevTerm: 0, sync: false)
         }
         active = nil
         if failure == nil { failure = StorageError(.closed, "the write-ahead log at \(directory) was closed") }

@@ -117,15 +117,7 @@ final class ClusterFixture: @unchecked Sendable {
 
     /// SIGTERM, then waits (bounded) and returns the exit status.
     func terminate(_ i: Int, within seconds: Double = 15) async -> Int32? {
-        guard let p = processes[i], p.isRunning else { return processes[i]?.terminationStatus }
-        kill(p.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            return nil
-        }
-        return p.terminationStatus
+        await processes[i]?.terminate(within: seconds)
     }
 
     func log(_ i: Int) -> String {

@@ -54,14 +54,7 @@ struct DevAgentTests {
 
         /// SIGTERM, then the exit status once it has ended (nil if it had to be killed after 15 s).
         func terminate() async -> Int32? {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(15)
-            while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                return nil
-            }
-            return process.terminationStatus
+            await process.terminate(within: 15)
         }
     }
 

@@ -31,4 +31,18 @@ extension Process {
             return first
         }
     }
+
+    /// SIGTERM, then waits up to `seconds` for the process to exit; its exit status, or nil when
+    /// it had to be killed (SIGKILL). A process that already ended gives its status at once.
+    func terminate(within seconds: Double) async -> Int32? {
+        guard isRunning else { return terminationStatus }
+        kill(processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if isRunning {
+            kill(processIdentifier, SIGKILL)
+            return nil
+        }
+        return terminationStatus
+    }
 }
