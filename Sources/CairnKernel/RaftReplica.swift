@@ -10,6 +10,19 @@ import CairnStorage
 /// committed entries are applied. The caller (the agent's consensus loop, a test) feeds it ticks
 /// and messages and hands ``advance(send:)`` the function that puts messages on the network.
 ///
+/// ## Background writes
+/// Created with `onBackgroundWrite`, the replica writes what promises nothing to anyone — a
+/// leader's new entries, a commit index — on a thread of its own (``LogWriter``) instead of
+/// blocking its owner in `fdatasync`. The owner's thread meanwhile steps the followers'
+/// acknowledgements: two followers that made an entry durable commit it without waiting for the
+/// leader's own disk, and the leader counts itself once its write returns. Writes taken while one
+/// is in flight queue behind it and go out together as the next (group commit). When a write
+/// finishes, `onBackgroundWrite` is called on the writer's thread; the owner then calls
+/// ``backgroundWriteFinished()`` on its own. Everything else — votes, a new term, a follower's
+/// entries (whose acknowledgement waits for them), snapshots, compaction, closing — first waits
+/// for the write in flight and is written on the owner's thread as before, so the log is only
+/// ever touched by one thread at a time and its records stay in order.
+///
 /// Owned by one task; deliberately not `Sendable`.
 public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// What one call to ``advance()`` produced.
@@ -38,25 +51,36 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     public private(set) var raft: RaftNode
     /// The replicated state.
     public private(set) var stateMachine: Machine
-    /// The durable storage.
+    /// The durable storage. With background writes a write may be in flight on the writer's
+    /// thread: read only what it does not change (``DurableLog/snapshotMetadata``).
     public let storage: DurableLog
     /// Bytes of a torn final log record cut off when the storage was opened (never acknowledged).
     public let truncatedBytes: Int
     /// Whether this start founded a new cluster (wrote the bootstrap entry).
     public let bootstrapped: Bool
     private var waitingReads: [ReadState] = []
+    /// The thread that makes a leader's writes durable, when background writes are on.
+    private let writer: LogWriter?
+    /// The write on the writer's thread and the Readys it makes durable, oldest first.
+    private var inFlight: (job: WriteJob, readys: [Ready])?
+    /// Readys whose writes wait for the one in flight (written together as the next).
+    private var queued: [Ready] = []
 
     /// Opens (or creates) the replica stored in `directory`.
     ///
     /// - Parameters:
     ///   - bootstrapVoters: for a founding member of a new cluster, the founding voters; used only
     ///     when the directory holds no state yet.
+    ///   - onBackgroundWrite: turns on background writes (see above): called on the writer's
+    ///     thread whenever a write finished, so that the owner calls
+    ///     ``backgroundWriteFinished()`` on its own thread. Nil: every write blocks in ``advance()``.
     ///   - makeStateMachine: a fresh, empty state machine; restored from the latest snapshot.
     public init(
         configuration: RaftConfiguration,
         directory: String,
         bootstrapVoters: Set<NodeID>? = nil,
         storageOptions: DurableLog.Options = .init(),
+        onBackgroundWrite: (@Sendable () -> Void)? = nil,
         makeStateMachine: () -> Machine
     ) throws {
         let (storage, recovered) = try DurableLog.open(directory: directory, options: storageOptions)
@@ -76,7 +100,10 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         self.bootstrapped = bootstrapped
         self.stateMachine = machine
         self.raft = RaftNode(configuration: configuration, restoring: state)
+        self.writer = onBackgroundWrite.map { LogWriter(name: "cairn-log-writer-\(configuration.id)", onFinish: $0) }
     }
+
+    deinit { writer?.stop() }
 
     /// Advances logical time by one tick.
     public func tick() { raft.tick() }
@@ -130,16 +157,25 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
             if !rd.messages.isEmpty {
                 if rd.needsSync { sendInOrder(rd.messages) } else { later.append(contentsOf: rd.messages) }
             }
-            if let snapshot = rd.snapshot {
-                try storage.installSnapshot(snapshot)
+            if inFlight != nil, !rd.needsPersist, rd.messagesAfterPersist.isEmpty {
+                // Nothing to write or release: no need to wait for the write in flight.
+            } else if writer != nil, rd.needsPersist, rd.snapshot == nil, rd.messagesAfterPersist.isEmpty,
+                      !rd.hardStateMustSync, inFlight != nil || rd.needsSync {
+                queued.append(rd)
+                if inFlight == nil { try startQueuedWrite() }
+            } else {
+                try settleWrites()
+                if let snapshot = rd.snapshot {
+                    try storage.installSnapshot(snapshot)
+                }
+                if !rd.entries.isEmpty || rd.hardState != nil {
+                    // A Ready that only moves the commit index costs no fdatasync (see ``Ready/needsSync``),
+                    // nor a write of its own: the log keeps it for its next record.
+                    try storage.append(entries: rd.entries, hardState: rd.hardState, sync: rd.needsSync)
+                }
+                raft.persisted(rd)
+                if !rd.messagesAfterPersist.isEmpty { sendInOrder(rd.messagesAfterPersist) }
             }
-            if !rd.entries.isEmpty || rd.hardState != nil {
-                // A Ready that only moves the commit index costs no fdatasync (see ``Ready/needsSync``),
-                // nor a write of its own: the log keeps it for its next record.
-                try storage.append(entries: rd.entries, hardState: rd.hardState, sync: rd.needsSync)
-            }
-            raft.persisted(rd)
-            if !rd.messagesAfterPersist.isEmpty { sendInOrder(rd.messagesAfterPersist) }
             if let snapshot = rd.snapshot {
                 var fresh = stateMachine
                 try fresh.restore(snapshot.data, at: snapshot.metadata.index)
@@ -162,10 +198,65 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         return output
     }
 
+    // MARK: - Background writes
+
+    /// Whether a background write is in flight or queued.
+    public var hasBackgroundWrites: Bool { inFlight != nil || !queued.isEmpty }
+
+    /// Takes in a finished background write: tells Raft what is durable now and starts the next
+    /// queued write. Call it on the owner's thread after `onBackgroundWrite`; a call for a write
+    /// already taken in (or while the next is still in flight) does nothing.
+    /// - Throws: the storage error the write failed with; the replica must then be discarded.
+    public func backgroundWriteFinished() throws {
+        guard let writer, inFlight != nil, writer.isIdle else { return }
+        try takeFinishedWrite()
+        if !queued.isEmpty { try startQueuedWrite() }
+    }
+
+    /// Starts writing every queued Ready as one record on the writer's thread; a batch that only
+    /// moves the commit index (no I/O: the log keeps it for its next record) is done at once.
+    private func startQueuedWrite() throws {
+        guard let writer, inFlight == nil, !queued.isEmpty else { return }
+        let readys = queued
+        queued.removeAll()
+        let job = WriteJob(storage: storage, readys: readys)
+        if !job.sync && job.entries.isEmpty {
+            job.run()
+            try job.result.get()
+            for rd in readys { raft.persisted(rd) }
+            return
+        }
+        inFlight = (job, readys)
+        writer.run { job.run() }
+    }
+
+    /// Waits for the write in flight and takes it in.
+    private func takeFinishedWrite() throws {
+        guard let (job, readys) = inFlight else { return }
+        writer?.waitUntilIdle()
+        inFlight = nil
+        try job.result.get()
+        for rd in readys { raft.persisted(rd) }
+    }
+
+    /// Waits for the write in flight, then writes the queued ones here: afterwards the log is the
+    /// replica's thread's alone and everything taken so far is durable.
+    private func settleWrites() throws {
+        try takeFinishedWrite()
+        guard !queued.isEmpty else { return }
+        let readys = queued
+        queued.removeAll()
+        let job = WriteJob(storage: storage, readys: readys)
+        job.run()
+        try job.result.get()
+        for rd in readys { raft.persisted(rd) }
+    }
+
     /// Snapshots the state machine at its applied index, compacts the Raft log and the stored log
     /// up to it. Returns the snapshot's metadata, or nil when there was nothing new to compact.
     @discardableResult
     public func compact() throws -> SnapshotMetadata? {
+        try settleWrites()
         let index = stateMachine.appliedIndex
         let data = stateMachine.snapshot()
         guard case .compacted(let metadata) = raft.compact(index: index, data: data) else { return nil }
@@ -178,7 +269,12 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// another thread) and the snapshot's metadata. Serialize the copy, write it with
     /// ``SnapshotStore/prepare(_:in:)`` into ``snapshotDirectory``, then call
     /// ``finishCompaction(data:prepared:)`` here. Nil when there is nothing new to compact.
-    public func beginCompaction() -> (machine: Machine, metadata: SnapshotMetadata)? {
+    ///
+    /// With background writes, a leader may have applied entries its own write has not made
+    /// durable yet; a snapshot is only taken at a durable index, so this first waits for the
+    /// writes in flight.
+    public func beginCompaction() throws -> (machine: Machine, metadata: SnapshotMetadata)? {
+        if hasBackgroundWrites, raft.snapshotMetadata(at: stateMachine.appliedIndex) == nil { try settleWrites() }
         guard let metadata = raft.snapshotMetadata(at: stateMachine.appliedIndex) else { return nil }
         return (stateMachine, metadata)
     }
@@ -191,6 +287,7 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// from the leader). Returns the metadata when it compacted.
     @discardableResult
     public func finishCompaction(data: [UInt8], prepared: PreparedSnapshot) throws -> SnapshotMetadata? {
+        try settleWrites()
         guard raft.snapshotMetadata(at: prepared.metadata.index) == prepared.metadata,
               case .compacted(let metadata) = raft.compact(index: prepared.metadata.index, data: data) else {
             prepared.discard()
@@ -200,8 +297,47 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         return metadata
     }
 
-    /// Closes the storage.
-    public func close() throws { try storage.close() }
+    /// Finishes the writes in flight and queued, stops the writer's thread and closes the storage.
+    public func close() throws {
+        defer { writer?.stop() }
+        try settleWrites()
+        try storage.close()
+    }
+}
+
+/// One background write: the Readys taken while the previous write was in flight, as one record
+/// (their entries merged as the log would store them one after another, the latest hard state,
+/// one sync if any needs it). Handed to the writer's thread; the replica touches neither it nor
+/// the storage until the writer is idle again.
+private final class WriteJob: @unchecked Sendable {
+    let storage: DurableLog
+    let entries: [Entry]
+    let hardState: HardState?
+    let sync: Bool
+    var result: Result<Void, any Error> = .success(())
+
+    init(storage: DurableLog, readys: [Ready]) {
+        var entries: [Entry] = []
+        var hardState: HardState?
+        var sync = false
+        for rd in readys {
+            if let first = rd.entries.first {
+                // A later Ready's entries replace any from its first index on.
+                if let keep = entries.firstIndex(where: { $0.index >= first.index }) { entries.removeSubrange(keep...) }
+                entries.append(contentsOf: rd.entries)
+            }
+            if let hs = rd.hardState { hardState = hs }
+            sync = sync || rd.needsSync
+        }
+        self.storage = storage
+        self.entries = entries
+        self.hardState = hardState
+        self.sync = sync
+    }
+
+    func run() {
+        result = Result { try storage.append(entries: entries, hardState: hardState, sync: sync) }
+    }
 }
 
 @available(*, unavailable)

@@ -2,8 +2,9 @@
 /// the entries after it, with the commit, stable (durable) and applied (handed out) marks.
 ///
 /// Invariants: `entries[i].index == base.index + 1 + i`; `applied <= committed`;
-/// `applied <= stable <= lastIndex` once persisted entries are acknowledged; `committed` never
-/// moves back and no committed entry is ever truncated.
+/// `stable <= lastIndex`; `committed` never moves back and no committed entry is ever truncated.
+/// `applied` may run ahead of `stable`: a committed entry is durable on a quorum, so it may be
+/// applied before this node's own write of it has finished (see ``Ready``).
 struct RaftLog: Sendable {
     /// The last compacted index and its term (0, 0 for an uncompacted log).
     private(set) var baseIndex: LogIndex
@@ -157,11 +158,11 @@ struct RaftLog: Sendable {
         return out
     }
 
-    /// Committed, durable entries not yet handed out for application; marks them handed out.
+    /// Committed entries not yet handed out for application (durable on a quorum, not
+    /// necessarily on this node yet); marks them handed out.
     mutating func takeCommitted(maxBytes: Int = .max) -> [Entry] {
-        let upTo = min(committed, stable)
-        guard upTo > applied else { return [] }
-        let out = slice(from: applied + 1, through: upTo, maxBytes: maxBytes) ?? []
+        guard committed > applied else { return [] }
+        let out = slice(from: applied + 1, through: committed, maxBytes: maxBytes) ?? []
         if let last = out.last { applied = last.index }
         return out
     }

@@ -179,17 +179,20 @@ public struct RaftNode: Sendable {
     }
 
     /// The metadata ``compact(index:data:)`` would give a snapshot at `index` now, or nil when
-    /// `index` cannot be compacted to (not applied yet, or already compacted away). For a
-    /// snapshot serialized and saved off the node's thread before it is handed to `compact`.
+    /// `index` cannot be compacted to (not applied yet, not yet durable on this node, or already
+    /// compacted away). For a snapshot serialized and saved off the node's thread before it is
+    /// handed to `compact`.
     public func snapshotMetadata(at index: LogIndex) -> SnapshotMetadata? {
-        guard index > log.baseIndex, index <= log.applied, let t = log.term(at: index) else { return nil }
+        guard index > log.baseIndex, index <= log.applied, index <= log.stable, let t = log.term(at: index) else { return nil }
         return SnapshotMetadata(index: index, term: t, membership: membership(at: index))
     }
 
-    /// Compacts the log up to `index` (which must be applied), keeping `data` — the state
-    /// machine's image at exactly `index` — as the snapshot sent to followers that fall behind.
+    /// Compacts the log up to `index` (which must be applied, and durable on this node: a leader
+    /// may apply entries its followers made durable before its own write of them has finished),
+    /// keeping `data` — the state machine's image at exactly `index` — as the snapshot sent to
+    /// followers that fall behind.
     public mutating func compact(index: LogIndex, data: [UInt8]) -> CompactionOutcome {
-        guard index > log.baseIndex, index <= log.applied, let t = log.term(at: index) else { return .invalidIndex }
+        guard index > log.baseIndex, index <= log.applied, index <= log.stable, let t = log.term(at: index) else { return .invalidIndex }
         let metadata = SnapshotMetadata(index: index, term: t, membership: membership(at: index))
         snapshot = Snapshot(metadata: metadata, data: data)
         log.compact(through: index)
@@ -237,21 +240,23 @@ public struct RaftNode: Sendable {
     /// Whether ``ready()`` would return work.
     public var hasReady: Bool {
         installedSnapshot != nil || log.unpersistedFrom <= log.lastIndex
-            || min(log.committed, log.stable) > log.applied
+            || log.committed > log.applied
             || HardState(term: term, vote: vote, commit: log.committed) != lastHardState
             || SoftState(role: role, leader: leader, term: term) != lastSoftState
             || !outbox.isEmpty || !outboxAfterPersist.isEmpty || !commitNotices.isEmpty
             || !releasedReads.isEmpty || !droppedReads.isEmpty
     }
 
-    /// Tells the node that `ready` (and every `Ready` before it) is durable.
+    /// Tells the node that `ready` (and every `Ready` before it) is durable. On a leader this
+    /// counts its own log towards the quorum; when that commits, up-to-date followers hear of it
+    /// through commit notices (``Ready/commitNotices``).
     public mutating func persisted(_ ready: Ready) {
         if let last = ready.entries.last {
             log.markStable(index: last.index, term: last.term)
         }
         if role == .leader {
             if progress[id] != nil { progress[id]!.match = max(progress[id]!.match, log.stable) }
-            if maybeCommit() { broadcastAppend() }
+            if maybeCommit() { broadcastCommit() }
         }
     }
 

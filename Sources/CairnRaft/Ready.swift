@@ -12,14 +12,19 @@
 /// 3. Then call ``RaftNode/persisted(_:)`` with this `Ready`, and only then send
 ///    `messagesAfterPersist` (votes and acknowledgements promise what is now on disk).
 /// 4. Restore the state machine from `snapshot` (if any), then apply `committed` in order.
-///    Committed entries are always already durable on this node.
+///    Committed entries are durable on a quorum but not necessarily on this node yet: a leader
+///    commits on its followers' acknowledgements while its own write may still be in flight.
+///    They may be applied at once, without waiting for this `Ready`'s step 2 — but a snapshot of
+///    the state machine is only taken at an index this node has made durable
+///    (``RaftNode/snapshotMetadata(at:)`` refuses any other).
 /// 5. Answer each of `readStates` once the state machine has applied its `index`.
 /// 6. Deliver `commitNotices` — or hold them back and drop one as soon as another append to the
 ///    same peer has gone out (it carries the commit index too). They promise nothing and may be
 ///    delayed or lost like any message; heartbeats bring an idle follower the commit index anyway.
 ///
 /// A shell may take the next `Ready` before the previous one is durable (so the next batch is
-/// formed while the disk works), as long as steps 2–3 happen in order for each.
+/// formed while the disk works, and a leader's write overlaps its followers'), as long as steps
+/// 2–3 happen in order for each.
 public struct Ready: Sendable {
     /// Term, vote and commit, when they changed since the last `Ready`.
     public var hardState: HardState?

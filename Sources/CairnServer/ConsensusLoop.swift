@@ -39,16 +39,20 @@ public struct ServerAddress: Sendable, Hashable, Codable {
 /// by one event loop (a thread of its own, see ``Agent``), which turns inputs (ticks, peer
 /// messages, client requests) into outputs.
 ///
-/// Why the loop blocks in `fdatasync` on its event loop: blocking is what makes group commit fall
-/// out naturally — while one batch syncs, every request and peer message that arrives queues up
-/// (in the inbox, or unread in the sockets of the connections this event loop serves) and the next
-/// turn proposes them all as one batch, appended and synced once. A leader's appends leave for the
-/// followers before its own sync starts (see ``Ready``). The peer connections live on the same
-/// event loop (``PeerTransport``), so a Raft message is read, stepped and answered, and an append
-/// is sent, without handing anything to another thread: on the path of a write, the only thread
-/// hand-offs are the client's request coming in and its answer going out — and none at all when
-/// the client connections share this event loop too (``AgentConfiguration/clientThreads`` 0, the
-/// default on machines with up to two cores).
+/// Where the loop waits for the disk. A follower writes and syncs on its event loop: blocking is
+/// what makes group commit fall out naturally — while one batch syncs, every append that arrives
+/// queues up (unread in the peer sockets) and the next turn writes them all with one sync, and
+/// its acknowledgement must wait for the sync anyway. The leader does not block: its appends
+/// leave for the followers first (see ``Ready``), then its own write goes to the replica's log
+/// writer thread (``Options/backgroundLogWrites``), and the loop goes on stepping the
+/// followers' acknowledgements — two of them commit a write without waiting for the leader's own
+/// disk. Proposals that arrive meanwhile are appended and replicated at once, and their write
+/// queues behind the one in flight and goes out with the next sync. The peer connections live on
+/// the same event loop (``PeerTransport``), so a Raft message is read, stepped and answered, and
+/// an append is sent, without handing anything to another thread: on the path of a write, the
+/// only thread hand-offs are the client's request coming in and its answer going out — and none
+/// at all when the client connections share this event loop too
+/// (``AgentConfiguration/clientThreads`` 0, the default on machines with up to two cores).
 ///
 /// Each request is first turned into a ``RequestPlan`` (answer now, propose a command, or read
 /// the state) by the module's planner (`ConsensusLoop+KV.swift`, `+Catalog`, `+Sessions`,
@@ -73,6 +77,8 @@ public final class ConsensusLoop: @unchecked Sendable {
         /// A server introduced itself; the leader adds fresh servers as learners.
         case peerHello(PeerHello)
         case run(@Sendable (ConsensusLoop) -> Void)
+        /// A background log write finished (``Options/backgroundLogWrites``).
+        case logWritten
     }
 
     /// Tunables of the loop beyond Raft's own.
@@ -94,6 +100,12 @@ public final class ConsensusLoop: @unchecked Sendable {
         /// times per timer period. With 1 ms that was ~1.4 `timerfd_settime` calls per
         /// single-client put on the leader; with 10 ms they are rare.
         public var commitNoticeDelay: TimeAmount = .milliseconds(10)
+        /// Whether the leader writes its log on a thread of its own (``RaftReplica``'s background
+        /// writes) instead of blocking this loop in `fdatasync`: while its disk works, the loop
+        /// steps the followers' acknowledgements, and two followers that made a write durable
+        /// commit it without waiting for the leader's own sync. Followers, votes and snapshots
+        /// always write on the loop.
+        public var backgroundLogWrites = true
         /// Creates defaults.
         public init() {}
     }
@@ -167,7 +179,13 @@ public final class ConsensusLoop: @unchecked Sendable {
                 self address: ServerAddress, peers: PeerMessageSink, eventLoop: any EventLoop, prober: HealthProber? = nil,
                 options: Options = Options(), logger: Logger) throws {
         self.eventLoop = eventLoop
-        replica = try RaftReplica(configuration: configuration, directory: dataDirectory + "/raft", bootstrapVoters: bootstrapVoters) {
+        let wakeup = LoopReference()
+        var onBackgroundWrite: (@Sendable () -> Void)? = nil
+        if options.backgroundLogWrites {
+            onBackgroundWrite = { wakeup.loop?.submit(.logWritten) }
+        }
+        replica = try RaftReplica(configuration: configuration, directory: dataDirectory + "/raft", bootstrapVoters: bootstrapVoters,
+                                  onBackgroundWrite: onBackgroundWrite) {
             ModuleRouter(modules: [KVStore(), CatalogStore()])
         }
         if replica.truncatedBytes > 0 {
@@ -188,6 +206,7 @@ public final class ConsensusLoop: @unchecked Sendable {
         var book = AddressBook.load(dataDirectory: dataDirectory)
         book[configuration.id] = address
         self.addresses = book
+        wakeup.loop = self
     }
 
     /// Whether the server's storage held Raft state before this start (it belongs to a cluster).
@@ -305,6 +324,8 @@ public final class ConsensusLoop: @unchecked Sendable {
                 }
             case .run(let body):
                 body(self)
+            case .logWritten:
+                try replica.backgroundWriteFinished()
             case .peerHello(let hello):
                 if !hello.hasState { joinCandidates.insert(hello.id) }
                 addJoinCandidates()
@@ -511,7 +532,7 @@ public final class ConsensusLoop: @unchecked Sendable {
         guard !snapshotInFlight else { return }
         let last = replica.storage.snapshotMetadata?.index ?? 0
         guard replica.stateMachine.appliedIndex >= last + options.snapshotEvery,
-              let (machine, metadata) = replica.beginCompaction() else { return }
+              let (machine, metadata) = try replica.beginCompaction() else { return }
         snapshotInFlight = true
         let source = SnapshotSource(machine: machine)
         let directory = replica.snapshotDirectory
@@ -622,6 +643,12 @@ public final class ConsensusLoop: @unchecked Sendable {
     public func status(_ body: @escaping @Sendable (RaftStatus) -> Void) {
         submit(.run { loop in body(loop.raft.status) })
     }
+}
+
+/// How the log writer's thread finds the loop to wake (set once, at the end of the loop's init,
+/// before the loop runs or anything is written).
+private final class LoopReference: @unchecked Sendable {
+    weak var loop: ConsensusLoop?
 }
 
 /// The state machine handed to the thread that serializes a snapshot. It is a value (modules are

@@ -13,7 +13,9 @@ final class SimNode {
     var decommissioned = false
     var raft: RaftNode
     var durable: DurableState
-    var diskQueue: [(ready: Ready, completeAt: Int)] = []
+    /// Readys whose writes are in flight, in order; `applied` once their committed entries, reads
+    /// and dropped reads were handled (perhaps before the writes finished).
+    var diskQueue: [(ready: Ready, completeAt: Int, applied: Bool)] = []
     var stateMachine = RecordingStateMachine()
     var pendingProposals: [LogIndex: (term: Term, value: UInt64)] = [:]
     /// Read id → how many acknowledgements existed when the read was issued.

@@ -26,7 +26,9 @@ public final class Simulation {
 
     // Global knowledge for invariant checks.
     var leaderOfTerm: [Term: NodeID] = [:]
-    var appliedAt: [LogIndex: (term: Term, data: [UInt8], kind: Entry.Kind)] = [:]
+    /// Every index applied anywhere: its entry, and the lowest term of a node applying it (the
+    /// entry was committed in that term or an earlier one).
+    var appliedAt: [LogIndex: (term: Term, data: [UInt8], kind: Entry.Kind, appliedInTerm: Term)] = [:]
     var acked: [UInt64] = []
     var ackedSet: Set<UInt64> = []
     var nextValue: UInt64 = 1
@@ -295,15 +297,32 @@ public final class Simulation {
             for m in rd.commitNotices where !chance(options.commitNoticeDropRate) { send(m) }
             if faultsActive && options.crashes && rd.needsPersist && chance(profile.crashBeforePersistRate) {
                 // The worst moment: what this Ready sent is out, what it must write is not.
-                node.diskQueue.append((rd, now))
+                node.diskQueue.append((rd, now, false))
                 crash(node.id, restartAfter: Int.random(in: 1...3, using: &rng) * options.tickUnits)
                 return
             }
             let start = max(now, node.diskQueue.last?.completeAt ?? now)
             let completeAt = rd.needsSync ? start + Int.random(in: 1...profile.maxDiskUnits, using: &rng) : start
-            node.diskQueue.append((rd, completeAt))
+            // Committed entries are durable on a quorum: they may be applied before this node's
+            // own write finishes — unless a snapshot must be restored first.
+            let mayApply = rd.snapshot == nil && !node.diskQueue.contains { !$0.applied }
+            let nothingToApply = rd.committed.isEmpty && rd.readStates.isEmpty && rd.droppedReads.isEmpty
+            let applyNow = mayApply && (nothingToApply || chance(profile.applyBeforePersistRate))
+            node.diskQueue.append((rd, completeAt, applyNow))
+            if applyNow {
+                report.appliedBeforeDurable += rd.committed.count { $0.index > node.durable.lastIndex }
+                applyCommitted(rd, on: node)
+            }
         }
         completeDiskWrites(node)
+    }
+
+    /// Step 4 and 5 of a Ready: its committed entries, reads and dropped reads.
+    func applyCommitted(_ rd: Ready, on node: SimNode) {
+        for entry in rd.committed { apply(entry, on: node) }
+        for read in rd.readStates { node.waitingReads.append(read) }
+        for id in rd.droppedReads { node.pendingReads[id] = nil }
+        serveReads(node)
     }
 
     func completeDiskWrites(_ node: SimNode) {
@@ -327,10 +346,7 @@ public final class Simulation {
                     violation("node \(node.id) could not restore a received snapshot: \(error)")
                 }
             }
-            for entry in rd.committed { apply(entry, on: node) }
-            for read in rd.readStates { node.waitingReads.append(read) }
-            for id in rd.droppedReads { node.pendingReads[id] = nil }
-            serveReads(node)
+            if !first.applied { applyCommitted(rd, on: node) }
             progressed = true
         }
         if progressed { drain(node) }
@@ -341,8 +357,9 @@ public final class Simulation {
             if seen.term != entry.term || seen.data != entry.data || seen.kind != entry.kind {
                 violation("State Machine Safety: node \(node.id) applied \(entry.index)@\(entry.term) but \(entry.index)@\(seen.term) was applied elsewhere")
             }
+            appliedAt[entry.index]!.appliedInTerm = min(seen.appliedInTerm, node.raft.term)
         } else {
-            appliedAt[entry.index] = (entry.term, entry.data, entry.kind)
+            appliedAt[entry.index] = (entry.term, entry.data, entry.kind, node.raft.term)
         }
         _ = node.stateMachine.apply(entry)
         if let problem = node.stateMachine.anomalies.last {
@@ -408,8 +425,11 @@ public final class Simulation {
         if leaderOfTerm[soft.term] == nil { report.leadersElected += 1 }
         leaderOfTerm[soft.term] = node.id
         log("node \(node.id) leads term \(soft.term) (last index \(node.raft.lastIndex))")
-        // Leader Completeness: every entry applied anywhere is in the new leader's log.
-        for (index, seen) in appliedAt where index >= node.raft.firstIndex {
+        // Leader Completeness: an entry committed in a term is in the log of every leader of that
+        // term and later ones. An entry applied by a node in term t was committed in t or before,
+        // so a leader of term t or above must hold it. (A leader of an older term, elected late
+        // on delayed votes, need not: it can commit nothing, a majority having moved on.)
+        for (index, seen) in appliedAt where index >= node.raft.firstIndex && seen.appliedInTerm <= soft.term {
             guard let term = node.raft.term(at: index), term == seen.term else {
                 violation("Leader Completeness: leader \(node.id) of term \(soft.term) lacks applied entry \(index)@\(seen.term)")
                 return

@@ -66,6 +66,9 @@ public struct SimulationReport: Sendable {
     public var membershipChanges = 0
     /// Messages delivered.
     public var messagesDelivered = 0
+    /// Entries a node applied before its own write of them was durable (committed on the
+    /// others' acknowledgements, as a leader writing in the background does).
+    public var appliedBeforeDurable = 0
     /// The final log index the cluster converged on.
     public var finalIndex: LogIndex = 0
     /// The fault and tuning profile this seed drew.
@@ -98,6 +101,10 @@ public struct SimulationProfile: Sendable, Hashable, CustomStringConvertible {
     public var partitionRate: Double
     /// The longest a disk write takes, in time units.
     public var maxDiskUnits: Int
+    /// Probability, per Ready with committed entries, of applying them as soon as the Ready is
+    /// taken rather than once its writes are durable (as a leader does whose followers made
+    /// the entries durable before its own write finished).
+    public var applyBeforePersistRate: Double
     /// Raft tunables.
     public var electionTimeout: Int
     public var maxAppendBytes: Int
@@ -115,9 +122,10 @@ public struct SimulationProfile: Sendable, Hashable, CustomStringConvertible {
         maxAppendBytes = pick([1, 96, 4_096])
         maxInflightAppends = pick([1, 4, 64])
         snapshotChunkSize = pick([64, 256, 4_096])
+        applyBeforePersistRate = pick([0, 0.5, 1])
     }
 
     public var description: String {
-        "crash \(crashRate)/tick, crash before persist \(crashBeforePersistRate), restart after \(restartTicks) ticks, partition \(partitionRate)/tick, disk <= \(maxDiskUnits) units, election \(electionTimeout) ticks, append <= \(maxAppendBytes) B, inflight \(maxInflightAppends), chunk \(snapshotChunkSize) B"
+        "crash \(crashRate)/tick, crash before persist \(crashBeforePersistRate), restart after \(restartTicks) ticks, partition \(partitionRate)/tick, disk <= \(maxDiskUnits) units, apply before persist \(applyBeforePersistRate), election \(electionTimeout) ticks, append <= \(maxAppendBytes) B, inflight \(maxInflightAppends), chunk \(snapshotChunkSize) B"
     }
 }

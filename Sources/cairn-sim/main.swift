@@ -52,11 +52,13 @@ while let arg = args.popFirst() {
 guard let range = seeds else { usage("give --seed N or --seeds A-B") }
 
 var failures = 0
+var appliedBeforeDurable = 0
 for seed in range {
     var options = SimulationOptions(seed: seed, nodeCount: nodeCount)
     options.trace = trace
     if let ticks { options.faultTicks = ticks }
     let report = Simulation(options: options).run()
+    appliedBeforeDurable += report.appliedBeforeDurable
     if trace {
         if let profile = report.profile { print("profile: \(profile)") }
         report.trace.forEach { print($0) }
@@ -67,8 +69,8 @@ for seed in range {
         report.violations.forEach { print("  \($0)") }
         print("  replay: \(report.replayCommand)")
     } else if range.count == 1 {
-        print("seed \(seed) (\(nodeCount) nodes) passed: \(report.acknowledged) writes acknowledged, \(report.readsChecked) reads checked, \(report.leadersElected) leaders, \(report.crashes) crashes, \(report.snapshotsInstalled) snapshots installed, \(report.membershipChanges) membership changes, final index \(report.finalIndex)")
+        print("seed \(seed) (\(nodeCount) nodes) passed: \(report.acknowledged) writes acknowledged, \(report.readsChecked) reads checked, \(report.leadersElected) leaders, \(report.crashes) crashes, \(report.snapshotsInstalled) snapshots installed, \(report.membershipChanges) membership changes, \(report.appliedBeforeDurable) entries applied before durable here, final index \(report.finalIndex)")
     }
 }
-if range.count > 1 { print("\(range.count - failures) passed, \(failures) failed") }
+if range.count > 1 { print("\(range.count - failures) passed, \(failures) failed; \(appliedBeforeDurable) entries applied before they were durable on the node applying them") }
 exit(failures == 0 ? 0 : 1)

@@ -5,15 +5,23 @@ import Foundation
 import Testing
 
 /// Replicas on real disks, wired together in memory: the kernel's storage wiring end to end.
+/// With `backgroundWrites`, every replica writes a leader's log on its writer thread, and
+/// ``settle()`` takes finished writes in as a consensus loop does.
 final class DiskCluster {
     let root: String
     var replicas: [NodeID: RaftReplica<RecordingStateMachine>] = [:]
     var down: Set<NodeID> = []
     let voters: Set<NodeID>
+    let backgroundWrites: Bool
+    let segmentSize: Int
+    /// Signalled by each replica's writer thread whenever a background write finished.
+    private(set) var writeSignals: [NodeID: WriteSignal] = [:]
 
-    init(voters: Set<NodeID>) throws {
+    init(voters: Set<NodeID>, backgroundWrites: Bool = false, segmentSize: Int = 4096) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-kernel-\(UUID().uuidString)").path
         self.voters = voters
+        self.backgroundWrites = backgroundWrites
+        self.segmentSize = segmentSize
         for id in voters.sorted() { try start(id) }
     }
 
@@ -26,12 +34,29 @@ final class DiskCluster {
     }
 
     func start(_ id: NodeID, bootstrap: Bool = true) throws {
+        let signal = WriteSignal()
+        writeSignals[id] = signal
+        var onBackgroundWrite: (@Sendable () -> Void)? = nil
+        if backgroundWrites { onBackgroundWrite = { signal.finished() } }
         replicas[id] = try RaftReplica(
             configuration: configuration(id), directory: "\(root)/n\(id)",
             bootstrapVoters: bootstrap ? voters : nil,
-            storageOptions: .init(wal: .init(segmentSize: 4096, preallocation: .off))
+            storageOptions: .init(wal: .init(segmentSize: segmentSize, preallocation: .off)),
+            onBackgroundWrite: onBackgroundWrite
         ) { RecordingStateMachine() }
         down.remove(id)
+    }
+
+    /// Waits for `id`'s writer to report a finished write (at most 10 s, so a broken writer fails
+    /// the test instead of hanging it) and takes it in.
+    func finishBackgroundWrite(_ id: NodeID) throws {
+        guard writeSignals[id]!.semaphore.wait(timeout: .now() + 10) == .success else { throw CancellationError() }
+        try replicas[id]!.backgroundWriteFinished()
+    }
+
+    /// Takes in `id`'s background writes until none is in flight or queued.
+    func drainBackgroundWrites(_ id: NodeID) throws {
+        while replicas[id]!.hasBackgroundWrites { try finishBackgroundWrite(id) }
     }
 
     func stop(_ id: NodeID) throws {
@@ -40,7 +65,7 @@ final class DiskCluster {
         down.insert(id)
     }
 
-    /// Delivers until nothing moves; returns the applied results seen.
+    /// Delivers until nothing moves and no background write is left; returns the applied results seen.
     @discardableResult
     func settle() throws -> [NodeID: [[UInt8]]] {
         var results: [NodeID: [[UInt8]]] = [:]
@@ -54,6 +79,10 @@ final class DiskCluster {
                     moved = true
                     replicas[m.to]?.step(m)
                 }
+            }
+            for id in replicas.keys.sorted() where replicas[id]!.hasBackgroundWrites {
+                try finishBackgroundWrite(id)
+                moved = true
             }
         }
         return results
@@ -84,11 +113,26 @@ final class DiskCluster {
     }
 }
 
+/// Counts the background writes a replica's writer thread finished, and wakes a waiter for each.
+final class WriteSignal: @unchecked Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finishedCount = 0
+
+    /// Called on the writer's thread.
+    func finished() {
+        lock.withLock { finishedCount += 1 }
+        semaphore.signal()
+    }
+
+    var count: Int { lock.withLock { finishedCount } }
+}
+
 @Suite("Raft replica on disk")
 struct RaftReplicaTests {
-    @Test("three replicas elect a leader and every one applies the same writes")
-    func replicates() throws {
-        let cluster = try DiskCluster(voters: [1, 2, 3])
+    @Test("three replicas elect a leader and every one applies the same writes", arguments: [false, true])
+    func replicates(backgroundWrites: Bool) throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3], backgroundWrites: backgroundWrites)
         _ = try cluster.electLeader()
         try cluster.write(["a", "b"])
         try cluster.write(["c"])
@@ -97,9 +141,9 @@ struct RaftReplicaTests {
         }
     }
 
-    @Test("a whole cluster restarted from its disks keeps every acknowledged write")
-    func survivesFullRestart() throws {
-        let cluster = try DiskCluster(voters: [1, 2, 3])
+    @Test("a whole cluster restarted from its disks keeps every acknowledged write", arguments: [false, true])
+    func survivesFullRestart(backgroundWrites: Bool) throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3], backgroundWrites: backgroundWrites)
         _ = try cluster.electLeader()
         try cluster.write((1...20).map { "w\($0)" })
         let terms = [NodeID: Term](uniqueKeysWithValues: [1, 2, 3].map { ($0, cluster.replicas[$0]!.raft.term) })
@@ -116,9 +160,9 @@ struct RaftReplicaTests {
         }
     }
 
-    @Test("a follower that was down catches up through a chunked snapshot written to its disk")
-    func catchesUpThroughSnapshot() throws {
-        let cluster = try DiskCluster(voters: [1, 2, 3])
+    @Test("a follower that was down catches up through a chunked snapshot written to its disk", arguments: [false, true])
+    func catchesUpThroughSnapshot(backgroundWrites: Bool) throws {
+        let cluster = try DiskCluster(voters: [1, 2, 3], backgroundWrites: backgroundWrites)
         let leader = try cluster.electLeader()
         let lagging = ([1, 2, 3] as [NodeID]).first { $0 != leader }!
         try cluster.stop(lagging)
@@ -145,9 +189,9 @@ struct RaftReplicaTests {
         #expect(cluster.commands(lagging) == (1...30).map { "v\($0)" } + ["tail"])
     }
 
-    @Test("a single-node replica commits on its own and recovers after a restart")
-    func singleNode() throws {
-        let cluster = try DiskCluster(voters: [1])
+    @Test("a single-node replica commits on its own and recovers after a restart", arguments: [false, true])
+    func singleNode(backgroundWrites: Bool) throws {
+        let cluster = try DiskCluster(voters: [1], backgroundWrites: backgroundWrites)
         _ = try cluster.electLeader()
         try cluster.write(["only"])
         #expect(cluster.commands(1) == ["only"])

@@ -88,7 +88,7 @@ struct ReplicationScenarioTests {
         #expect(cluster.commands(1) == ["x"])
     }
 
-    @Test("two followers commit an entry before the leader's own write is durable, but the leader applies it only after")
+    @Test("two followers commit an entry before the leader's own write is durable; the leader may apply it at once but snapshots it only once durable")
     func followersAloneFormAMajority() {
         let cluster = ScenarioCluster(voters: 3)
         cluster.elect(1)
@@ -99,11 +99,16 @@ struct ReplicationScenarioTests {
         cluster.deliverAll()
         cluster.deliverAll()
         #expect(cluster[1].commitIndex == 3)
-        #expect(cluster.commands(1).isEmpty, "a committed entry is applied only once durable here")
-        #expect(cluster.pendingWrites[1]?.flatMap(\.committed).isEmpty == true)
+        #expect(cluster[1].status.stableIndex == 2, "the leader's own write is still in flight")
+        #expect(cluster.pendingWrites[1]?.flatMap(\.committed).map(\.index) == [3],
+                "durable on both followers: handed out for applying although not durable on the leader")
+        #expect(cluster[1].snapshotMetadata(at: 3) == nil, "no snapshot beyond what the leader made durable")
+        #expect(cluster.compact(1, through: 3) == .invalidIndex)
 
         cluster.releaseDisk(1)
         #expect(cluster.commands(1) == ["x"])
+        #expect(cluster[1].status.stableIndex == 3)
+        #expect(cluster[1].snapshotMetadata(at: 3) != nil)
     }
 
     @Test("a follower that lost an append rejects the next one and is repaired without waiting for a heartbeat")

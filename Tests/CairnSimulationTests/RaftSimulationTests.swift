@@ -28,6 +28,7 @@ struct RaftSimulationTests {
 
     struct ShardResult: Sendable {
         var ran = 0
+        var appliedBeforeDurable = 0
         var failures: [String] = []
         var silentSeeds: [UInt64] = []
     }
@@ -42,6 +43,7 @@ struct RaftSimulationTests {
             for seed in seeds where Int(seed % UInt64(shards)) == shard {
                 let report = SeedSweep.run(SimulationOptions(seed: seed, nodeCount: nodes))
                 result.ran += 1
+                result.appliedBeforeDurable += report.appliedBeforeDurable
                 if !report.passed {
                     result.failures.append("seed \(seed), \(nodes) nodes:\n\(report.violations.joined(separator: "\n"))\nreplay: \(report.replayCommand)")
                 }
@@ -52,5 +54,7 @@ struct RaftSimulationTests {
         #expect(result.failures.isEmpty, "\(result.failures.joined(separator: "\n\n"))")
         #expect(result.silentSeeds.isEmpty || seeds.count == 1, "seeds that acknowledged no write at all: \(result.silentSeeds)")
         #expect(result.ran > 0 || seeds.count < shards)
+        // The sweep covers nodes applying entries before their own write of them is durable.
+        #expect(result.appliedBeforeDurable > 0 || result.ran < 20, "no seed applied an entry before it was durable on that node")
     }
 }
