@@ -61,8 +61,8 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     private var waitingReads: [ReadState] = []
     /// The thread that makes a leader's writes durable, when background writes are on.
     private let writer: LogWriter?
-    /// The write on the writer's thread and the Readys it makes durable, oldest first.
-    private var inFlight: (job: WriteJob, readys: [Ready])?
+    /// The write on the writer's thread.
+    private var inFlight: WriteJob?
     /// Readys whose writes wait for the one in flight (written together as the next).
     private var queued: [Ready] = []
 
@@ -217,26 +217,29 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// moves the commit index (no I/O: the log keeps it for its next record) is done at once.
     private func startQueuedWrite() throws {
         guard let writer, inFlight == nil, !queued.isEmpty else { return }
-        let readys = queued
+        let job = WriteJob(storage: storage, readys: queued)
         queued.removeAll()
-        let job = WriteJob(storage: storage, readys: readys)
         if !job.sync && job.entries.isEmpty {
-            job.run()
-            try job.result.get()
-            for rd in readys { raft.persisted(rd) }
-            return
+            try take(job)
+        } else {
+            inFlight = job
+            writer.run { job.run() }
         }
-        inFlight = (job, readys)
-        writer.run { job.run() }
     }
 
     /// Waits for the write in flight and takes it in.
     private func takeFinishedWrite() throws {
-        guard let (job, readys) = inFlight else { return }
+        guard let job = inFlight else { return }
         writer?.waitUntilIdle()
         inFlight = nil
-        try job.result.get()
-        for rd in readys { raft.persisted(rd) }
+        try take(job)
+    }
+
+    /// Runs `job` here unless the writer already did, then tells Raft its Readys are durable.
+    private func take(_ job: WriteJob) throws {
+        if job.result == nil { job.run() }
+        try job.result!.get()
+        for rd in job.readys { raft.persisted(rd) }
     }
 
     /// Waits for the write in flight, then writes the queued ones here: afterwards the log is the
@@ -244,12 +247,9 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     private func settleWrites() throws {
         try takeFinishedWrite()
         guard !queued.isEmpty else { return }
-        let readys = queued
+        let job = WriteJob(storage: storage, readys: queued)
         queued.removeAll()
-        let job = WriteJob(storage: storage, readys: readys)
-        job.run()
-        try job.result.get()
-        for rd in readys { raft.persisted(rd) }
+        try take(job)
     }
 
     /// Snapshots the state machine at its applied index, compacts the Raft log and the stored log
@@ -305,16 +305,18 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     }
 }
 
-/// One background write: the Readys taken while the previous write was in flight, as one record
-/// (their entries merged as the log would store them one after another, the latest hard state,
-/// one sync if any needs it). Handed to the writer's thread; the replica touches neither it nor
-/// the storage until the writer is idle again.
+/// One write of queued Readys as one record (their entries merged as the log would store them one
+/// after another, the latest hard state, one sync if any needs it), and the Readys it makes
+/// durable. Handed to the writer's thread; the replica touches neither it nor the storage until
+/// the writer is idle again.
 private final class WriteJob: @unchecked Sendable {
     let storage: DurableLog
+    let readys: [Ready]
     let entries: [Entry]
     let hardState: HardState?
     let sync: Bool
-    var result: Result<Void, any Error> = .success(())
+    /// Set by ``run()``.
+    var result: Result<Void, any Error>?
 
     init(storage: DurableLog, readys: [Ready]) {
         var entries: [Entry] = []
@@ -322,14 +324,21 @@ private final class WriteJob: @unchecked Sendable {
         var sync = false
         for rd in readys {
             if let first = rd.entries.first {
-                // A later Ready's entries replace any from its first index on.
-                if let keep = entries.firstIndex(where: { $0.index >= first.index }) { entries.removeSubrange(keep...) }
-                entries.append(contentsOf: rd.entries)
+                if let base = entries.first?.index {
+                    // A later Ready's entries replace any from its first index on (entries are
+                    // contiguous, so that is an offset).
+                    let keep = max(0, Int(first.index) - Int(base))
+                    if keep < entries.count { entries.removeSubrange(keep...) }
+                    entries.append(contentsOf: rd.entries)
+                } else {
+                    entries = rd.entries  // shared, not copied: the usual single-Ready write
+                }
             }
             if let hs = rd.hardState { hardState = hs }
             sync = sync || rd.needsSync
         }
         self.storage = storage
+        self.readys = readys
         self.entries = entries
         self.hardState = hardState
         self.sync = sync

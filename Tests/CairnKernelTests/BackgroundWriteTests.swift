@@ -7,11 +7,12 @@ import Testing
 /// A leader's log written on the replica's writer thread (``RaftReplica``'s background writes).
 @Suite("Raft replica: background writes")
 struct BackgroundWriteTests {
-    /// A three-node cluster writing in the background, its leader, and the two followers.
-    static func cluster() throws -> (DiskCluster, leader: NodeID, followers: [NodeID]) {
+    /// A three-node cluster writing in the background, its leader's id and replica, and the two
+    /// followers.
+    static func cluster() throws -> (DiskCluster, leaderID: NodeID, leader: RaftReplica<RecordingStateMachine>, followers: [NodeID]) {
         let cluster = try DiskCluster(voters: [1, 2, 3], backgroundWrites: true)
-        let leader = try cluster.electLeader()
-        return (cluster, leader, ([1, 2, 3] as [NodeID]).filter { $0 != leader })
+        let leaderID = try cluster.electLeader()
+        return (cluster, leaderID, cluster.replicas[leaderID]!, ([1, 2, 3] as [NodeID]).filter { $0 != leaderID })
     }
 
     /// Proposes `value` on the leader and takes its Ready: the appends are out, its own write in
@@ -31,8 +32,7 @@ struct BackgroundWriteTests {
 
     @Test("the leader commits and applies on its two followers' acknowledgements while its own write is in flight, and counts that write once it is taken in")
     func commitsOnFollowers() throws {
-        let (cluster, leaderID, _) = try Self.cluster()
-        let leader = cluster.replicas[leaderID]!
+        let (cluster, leaderID, leader, _) = try Self.cluster()
         let (index, appends) = try Self.propose("x", on: leader)
         #expect(leader.hasBackgroundWrites)
         #expect(leader.raft.status.stableIndex == index - 1)
@@ -54,8 +54,7 @@ struct BackgroundWriteTests {
 
     @Test("one follower's acknowledgement does not commit while the leader's own write is in flight")
     func oneFollowerIsNoQuorum() throws {
-        let (cluster, leaderID, followers) = try Self.cluster()
-        let leader = cluster.replicas[leaderID]!
+        let (cluster, leaderID, leader, followers) = try Self.cluster()
         let (index, appends) = try Self.propose("x", on: leader)
         try Self.exchange(appends.filter { $0.to == followers[0] }, in: cluster, leader: leaderID)
         let out = try leader.advance()
@@ -69,8 +68,7 @@ struct BackgroundWriteTests {
 
     @Test("writes taken while one is in flight queue behind it and go out together as the next")
     func queuedWritesGoTogether() throws {
-        let (cluster, leaderID, _) = try Self.cluster()
-        let leader = cluster.replicas[leaderID]!
+        let (cluster, leaderID, leader, _) = try Self.cluster()
         let signal = cluster.writeSignals[leaderID]!
         let before = signal.count
         _ = try Self.propose("a", on: leader)
@@ -88,8 +86,7 @@ struct BackgroundWriteTests {
 
     @Test("a snapshot is taken only at a durable index: beginning one waits for the writes in flight")
     func compactionWaitsForWrites() throws {
-        let (cluster, leaderID, _) = try Self.cluster()
-        let leader = cluster.replicas[leaderID]!
+        let (cluster, leaderID, leader, _) = try Self.cluster()
         let (index, appends) = try Self.propose("x", on: leader)
         try Self.exchange(appends, in: cluster, leader: leaderID)
         _ = try leader.advance()
@@ -104,8 +101,7 @@ struct BackgroundWriteTests {
 
     @Test("a step-down to a newer term waits for the write in flight before its hard state is written")
     func stepDownWaitsForWrite() throws {
-        let (cluster, leaderID, followers) = try Self.cluster()
-        let leader = cluster.replicas[leaderID]!
+        let (cluster, leaderID, leader, followers) = try Self.cluster()
         let (index, _) = try Self.propose("x", on: leader)
         #expect(leader.hasBackgroundWrites)
         let term = leader.raft.term
@@ -122,9 +118,10 @@ struct BackgroundWriteTests {
 
     @Test("closing finishes the write in flight")
     func closeFinishesWrite() throws {
-        let (cluster, leaderID, _) = try Self.cluster()
-        let (index, _) = try Self.propose("x", on: cluster.replicas[leaderID]!)
+        let (cluster, leaderID, leader, _) = try Self.cluster()
+        let (index, _) = try Self.propose("x", on: leader)
         try cluster.stop(leaderID)
+        #expect(leader.raft.status.stableIndex == index, "closing took the write in")
         try cluster.start(leaderID)
         #expect(cluster.replicas[leaderID]!.raft.entry(at: index)?.data == Array("x".utf8))
     }
