@@ -38,7 +38,9 @@ final class ClientConnection: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try tls.addHandlers(to: sync, logger: logger)
-                    let preface = try sync.addCairnWireHandlers(side: .dialer(.client), eventLoop: channel.eventLoop)
+                    // The handler does its own framing (``WireFraming``): one handler per message each way.
+                    let preface = PrefaceHandler(side: .dialer(.client), eventLoop: channel.eventLoop)
+                    try sync.addHandler(preface)
                     let handler = ClientResponseHandler(gate: gate)
                     try sync.addHandler(handler)
                     boxes.withLockedValue { $0 = (handler, preface.peerPreface) }
@@ -168,14 +170,19 @@ struct ServerStream: Sendable {
     func cancel() { cancelAction() }
 }
 
-/// The client end's application handler: keeps the pending requests of one connection.
-final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Frame
-    typealias OutboundOut = WireMessage
+/// The client end's application handler: keeps the pending requests of one connection. It sits
+/// right after TLS and the preface exchange and does the framing itself (``WireFraming``): it
+/// reads decrypted bytes, and encodes every ``WireMessage`` written on the channel. A bad frame
+/// from the server is reported to it in an `error` frame, and the connection closed.
+final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = WireMessage
+    typealias OutboundOut = ByteBuffer
 
     private var pending: [UInt64: (promise: EventLoopPromise<ClientResponse>, timeout: Scheduled<Void>)] = [:]
     private var streams: [UInt64: StreamRoute] = [:]
     private var nextStream: UInt64 = 1
+    private var framing = WireFraming()
     /// Why the connection failed, when it did (a TLS refusal, an error frame).
     private(set) var failure: CairnClientError?
     private var open = true
@@ -309,7 +316,18 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard failure == nil else { return }
+        framing.append(unwrapInboundIn(data))
+        do {
+            while failure == nil, let frame = try framing.next() {
+                handle(frame, context: context)
+            }
+        } catch {
+            fail(context, CairnClientError(.protocolViolation, "the server sent a bad frame: \(error)"), report: error)
+        }
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
         do {
             switch try decode(frame) {
             case .response(let stream, let response):
@@ -324,13 +342,39 @@ final class ClientResponseHandler: ChannelInboundHandler, @unchecked Sendable {
                 failure = CairnClientError(.protocolViolation, "the server closed the connection: \(payload.remoteError)")
                 context.close(promise: nil)
             case .ping(let value):
-                context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
+                context.channel.writeAndFlush(WireMessage.pong(value), promise: nil)
             default:
                 break
             }
         } catch {
-            failure = CairnClientError(.protocolViolation, "the server sent a bad frame: \(error)")
+            fail(context, CairnClientError(.protocolViolation, "the server sent a bad frame: \(error)"), report: error)
+        }
+    }
+
+    /// Encodes each message written on the channel into its frame. A request too large for a
+    /// frame fails its write, and the connection (as the encoder handler did before).
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        do {
+            let bytes = try framing.encode(unwrapOutboundIn(data), allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        } catch {
+            promise?.fail(error)
+            fail(context, CairnClientError(.protocolViolation, "a request could not be encoded: \(error)"), report: nil)
+        }
+    }
+
+    /// Records why the connection failed, tells the server what it did wrong in an `error` frame
+    /// (`report`), and closes.
+    private func fail(_ context: ChannelHandlerContext, _ reason: CairnClientError, report: WireError?) {
+        guard failure == nil else { return }
+        failure = reason
+        let channel = context.channel
+        guard let report else {
             context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(WireFraming.errorFrame(report, allocator: channel.allocator))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

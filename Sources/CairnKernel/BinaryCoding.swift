@@ -3,23 +3,31 @@
 /// the end (it throws ``StateMachineError/Code/malformedSnapshot`` or returns nil instead).
 public struct BinaryWriter: Sendable {
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+    public var bytes: [UInt8] { storage }
+    @usableFromInline var storage: [UInt8] = []
 
     /// Creates an empty writer.
-    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 64) { storage.reserveCapacity(capacity) }
+
+    // The generic writers and readers are inlinable so that the modules calling them (the KV
+    // store, the catalog) get versions specialized for their integer types: unspecialized, each
+    // byte costs a few protocol-witness calls, which showed in every write's apply.
 
     /// Appends an integer, big-endian.
+    @inlinable
     public mutating func write<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.bigEndian) { storage.append(contentsOf: $0) }
     }
 
     /// Appends `u32 length` and the bytes.
+    @inlinable
     public mutating func write(bytes value: some Collection<UInt8>) {
         write(UInt32(value.count))
-        bytes.append(contentsOf: value)
+        storage.append(contentsOf: value)
     }
 
     /// Appends a string as UTF-8 bytes with a `u32` length.
+    @inlinable
     public mutating func write(string: String) { write(bytes: string.utf8) }
 
     /// Appends `u8 0` or `u8 1` and the value.
@@ -35,8 +43,8 @@ public struct BinaryWriter: Sendable {
 
 /// Reads what ``BinaryWriter`` wrote.
 public struct BinaryReader {
-    private let bytes: ArraySlice<UInt8>
-    private var cursor: Int
+    @usableFromInline let bytes: ArraySlice<UInt8>
+    @usableFromInline var cursor: Int
 
     /// Creates a reader over `bytes`.
     public init(_ bytes: ArraySlice<UInt8>) {
@@ -48,6 +56,7 @@ public struct BinaryReader {
     public var isAtEnd: Bool { cursor == bytes.endIndex }
 
     /// Reads an integer, or nil when too few bytes remain.
+    @inlinable
     public mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
         let size = MemoryLayout<T>.size
         guard bytes.endIndex - cursor >= size else { return nil }

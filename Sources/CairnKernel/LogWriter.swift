@@ -30,8 +30,10 @@ final class LogWriter: @unchecked Sendable {
         condition.lock()
         precondition(self.job == nil && !stopping, "LogWriter.run while a job is in flight or after stop")
         self.job = job
-        condition.broadcast()
         condition.unlock()
+        // Woken after the unlock, the writer does not start by waiting for the lock its waker
+        // still holds (a futex wait and wake more per write).
+        condition.signal()
     }
 
     /// Whether no job is in flight.

@@ -52,10 +52,18 @@ public struct ModuleRouter: ReplicatedStateMachine {
     /// it recorded for watchers). Must not change the replicated state: every replica has to
     /// reach the same state from the same entries alone. Nil when absent or of another type.
     public mutating func withModule<M: StateMachineModule, R>(tagged tag: UInt8, as _: M.Type, _ body: (inout M) -> R) -> R? {
-        guard var module = modules[tag] as? M else { return nil }
-        modules[tag] = nil  // keep the module uniquely referenced while it mutates
-        defer { modules[tag] = module }
-        return body(&module)
+        guard modules[tag] != nil else { return nil }
+        // In place: the dictionary's accessor moves the module out while it is mutated, and the
+        // opened existential is the module itself — no cast, no copy of the store, no new box.
+        return Self.withConcrete(&modules[tag]!, body)
+    }
+
+    /// Runs `body` on `module` in place when its type is `M`; nil otherwise.
+    private static func withConcrete<T: StateMachineModule, M, R>(_ module: inout T, _ body: (inout M) -> R) -> R? {
+        guard T.self == M.self else { return nil }
+        return withUnsafeMutablePointer(to: &module) { pointer in
+            pointer.withMemoryRebound(to: M.self, capacity: 1) { body(&$0.pointee) }
+        }
     }
 
     /// The tag of the kernel's restore command.
@@ -77,13 +85,11 @@ public struct ModuleRouter: ReplicatedStateMachine {
                 return Array("\(error)".utf8)
             }
         }
-        guard entry.kind == .normal, let tag = entry.data.first, var module = modules[tag] else {
+        guard entry.kind == .normal, let tag = entry.data.first, modules[tag] != nil else {
             return entry.kind == .normal ? Self.unknownModuleResult : []
         }
-        modules[tag] = nil  // keep the module uniquely referenced while it mutates
-        let result = module.apply(entry.data[1...], at: entry.index)
-        modules[tag] = module
-        return result
+        // In place (see ``withModule(tagged:as:_:)``).
+        return modules[tag]!.apply(entry.data[1...], at: entry.index)
     }
 
     public func snapshot() -> [UInt8] {

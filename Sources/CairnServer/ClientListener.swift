@@ -52,14 +52,22 @@ public final class ClientListener: @unchecked Sendable {
 /// One client connection: decodes requests and writes responses as the server answers them,
 /// in whatever order they complete. Watches on the connection share one ``WatchStreamWriter``,
 /// created with the first watch.
-final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = WireMessage
+///
+/// It sits right after TLS and the preface exchange and does the framing itself
+/// (``WireFraming``): it reads decrypted bytes, and encodes every ``WireMessage`` written on the
+/// channel into its frame. A bad frame is answered with an `error` frame, and the connection
+/// closed; so is a response that cannot be encoded (too large for a frame).
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = WireMessage
+    typealias OutboundOut = ByteBuffer
 
     private let submit: @Sendable (ConsensusLoop.Input) -> Void
     private let logger: Logger
     private var watchWriter: WatchStreamWriter?
     private var responses: ResponseOutbox?
+    private var framing = WireFraming()
+    private var failed = false
 
     private func outbox(for channel: any Channel) -> ResponseOutbox {
         if let responses { return responses }
@@ -86,7 +94,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !failed else { return }
+        framing.append(unwrapInboundIn(data))
+        do {
+            while !failed, let frame = try framing.next() {
+                handle(frame, context: context)
+            }
+        } catch {
+            fail(context, error)
+        }
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
         let channel = context.channel
         do {
             let message = try WireMessage(decoding: frame)
@@ -98,28 +117,53 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     watchWriter.forget(streamID: watched)
                     submit(.unwatch(streamID: watched, sink: watchWriter))
                 }
-                context.writeAndFlush(wrapOutboundOut(.response(streamID: streamID, .applied(index: 0))), promise: nil)
+                channel.writeAndFlush(WireMessage.response(streamID: streamID, .applied(index: 0)), promise: nil)
             case .request(let streamID, let request):
                 let outbox = outbox(for: channel)
                 submit(.client(request, reply: { response in
                     outbox.send(.response(streamID: streamID, response))
                 }))
             case .ping(let value):
-                context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
+                channel.writeAndFlush(WireMessage.pong(value), promise: nil)
             case .pong:
                 break
             case .error(_, let payload):
                 logger.debug("client reported \(payload.remoteError); closing")
+                failed = true
                 context.close(promise: nil)
             default:
-                closeWithError(channel, WireError(.unexpectedFrame, "a \(frame.kind) frame on the client port"))
+                fail(context, WireError(.unexpectedFrame, "a \(frame.kind) frame on the client port"))
             }
         } catch where error.code == .unknownMessageKind && frame.kind == .request {
             // A newer client asking for an operation this server does not know: answer, keep going.
             channel.writeAndFlush(WireMessage.response(streamID: frame.streamID, .error(.unknownOperation, message: error.reason)), promise: nil)
         } catch {
-            logger.warning("client \(channel.remoteAddress.map { "\($0)" } ?? "?") sent a bad frame: \(error)")
-            closeWithError(channel, error)
+            fail(context, error)
+        }
+    }
+
+    /// Encodes each message written on the channel into its frame.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let bytes: ByteBuffer
+        do {
+            bytes = try framing.encode(unwrapOutboundIn(data), allocator: context.channel.allocator)
+        } catch {
+            promise?.fail(error)
+            logger.error("client \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): a response could not be sent (\(error)); closing the connection")
+            fail(context, error, log: false)
+            return
+        }
+        context.write(wrapOutboundOut(bytes), promise: promise)
+    }
+
+    /// Reports `error` to the client in an `error` frame, then closes; reads stop here.
+    private func fail(_ context: ChannelHandlerContext, _ error: WireError, log: Bool = true) {
+        guard !failed else { return }
+        failed = true
+        let channel = context.channel
+        if log { logger.warning("client \(channel.remoteAddress.map { "\($0)" } ?? "?") sent a bad frame: \(error)") }
+        context.writeAndFlush(wrapOutboundOut(WireFraming.errorFrame(error, allocator: channel.allocator))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

@@ -169,20 +169,41 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
 
     var ownHello: PeerHello { lock.withLock { hello } }
 
+    /// Sends `messages`, each peer's in one buffer (one TLS record, one `write`), in order.
+    /// A message whose frame would exceed the receiver's limit is not sent and is logged (Raft
+    /// keeps appends far below it; the follower asks again for what it misses).
     public func send(_ messages: [Message]) {
-        var byPeer: [NodeID: [Message]] = [:]
-        for m in messages { byPeer[m.to, default: []].append(m) }
-        for (peer, batch) in byPeer {
-            guard let channel = lock.withLock({ connections[peer]?.channel }) else { continue }
-            let write: @Sendable () -> Void = {
-                for m in batch { channel.write(WireMessage.raft(m), promise: nil) }
-                channel.flush()
+        var batches: [(peer: NodeID, bytes: ByteBuffer)] = []
+        for m in messages {
+            let k: Int
+            if let found = batches.firstIndex(where: { $0.peer == m.to }) {
+                k = found
+            } else {
+                batches.append((m.to, Self.allocator.buffer(capacity: 512)))
+                k = batches.count - 1
             }
+            let start = batches[k].bytes.writerIndex
+            let written = batches[k].bytes.writeWireMessage(.raft(m))
+            if written - 4 > Frame.defaultMaximumLength {
+                batches[k].bytes.moveWriterIndex(to: start)
+                logger.error("a raft message to peer \(m.to) is \(written) bytes, above the frame limit of \(Frame.defaultMaximumLength): not sent")
+            }
+        }
+        let channels = lock.withLock { batches.map { connections[$0.peer]?.channel } }
+        for (batch, channel) in zip(batches, channels) {
+            guard let channel, batch.bytes.readableBytes > 0 else { continue }
             // The consensus loop runs on the peer connections' event loop: write now, so an
-            // append leaves before the leader's own fdatasync starts in the same turn.
-            if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+            // append leaves before the leader's own write starts in the same turn.
+            if channel.eventLoop.inEventLoop {
+                channel.writeAndFlush(batch.bytes, promise: nil)
+            } else {
+                let bytes = batch.bytes
+                channel.eventLoop.execute { channel.writeAndFlush(bytes, promise: nil) }
+            }
         }
     }
+
+    private static let allocator = ByteBufferAllocator()
 
     public func isReachable(_ id: NodeID) -> Bool {
         lock.withLock { connections[id]?.channel.isActive ?? false }
@@ -204,15 +225,20 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
     }
 }
 
-/// One peer connection's application handler: hello exchange, then Raft messages.
+/// One peer connection's application handler: hello exchange, then Raft messages. It sits right
+/// after TLS (and the preface exchange), splits the decrypted bytes into frames itself, and writes
+/// encoded frames: one handler of ours per message each way. A protocol violation is answered
+/// with an `error` frame, and the connection closed.
 final class PeerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
-    typealias OutboundOut = WireMessage
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let transport: PeerTransport
     private let dialedByUs: Bool
     private let logger: Logger
     private var remote: PeerHello?
+    private var framing = WireFraming()
+    private var failed = false
     var prefaceDone: EventLoopFuture<Preface>?
 
     init(transport: PeerTransport, dialedByUs: Bool, logger: Logger) {
@@ -227,56 +253,81 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         let channel = context.channel
         let hello = transport.ownHello
         prefaceDone?.whenSuccess { _ in
-            channel.writeAndFlush(WireMessage.peerHello(hello), promise: nil)
+            channel.writeAndFlush(Self.encode(.peerHello(hello)), promise: nil)
         }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        let message: WireMessage
+        guard !failed else { return }
+        framing.append(unwrapInboundIn(data))
         do {
-            message = try WireMessage(decoding: frame)
+            while !failed, let frame = try framing.next() {
+                handle(try WireMessage(decoding: frame), context: context)
+            }
         } catch {
-            logger.warning("peer \(remote?.name ?? "?") sent a bad frame: \(error)")
-            closeWithError(context.channel, error)
-            return
+            fail(context, error)
         }
+    }
+
+    private func handle(_ message: WireMessage, context: ChannelHandlerContext) {
         switch message {
         case .peerHello(let hello):
             guard remote == nil else {
-                closeWithError(context.channel, WireError(.unexpectedFrame, "a second peerHello on one connection"))
+                fail(context, WireError(.unexpectedFrame, "a second peerHello on one connection"))
                 return
             }
             remote = hello
             if !transport.register(hello, channel: context.channel, dialedByUs: dialedByUs) {
+                failed = true
                 context.close(promise: nil)
             }
         case .raft(let m):
             guard let remote, m.from == remote.id else {
-                closeWithError(context.channel, WireError(.unexpectedFrame, "a raft message before the peerHello, or from another node"))
+                fail(context, WireError(.unexpectedFrame, "a raft message before the peerHello, or from another node"))
                 return
             }
             transport.deliver(m)
         case .ping(let value):
-            context.writeAndFlush(wrapOutboundOut(.pong(value)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(Self.encode(.pong(value))), promise: nil)
         case .pong:
             break
         case .error(_, let payload):
             logger.warning("peer \(remote?.name ?? "?") reported: \(payload.remoteError)")
+            failed = true
             context.close(promise: nil)
         case .request, .response, .encodedResponse, .responseFrames:
-            closeWithError(context.channel, WireError(.unexpectedFrame, "client frames are not allowed on the peer port"))
+            fail(context, WireError(.unexpectedFrame, "client frames are not allowed on the peer port"))
         }
+    }
+
+    /// Reports `error` to the other side in an `error` frame, then closes; reads stop here.
+    private func fail(_ context: ChannelHandlerContext, _ error: WireError) {
+        guard !failed else { return }
+        failed = true
+        logger.warning("peer \(remote?.name ?? "?") broke the protocol: \(error)")
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WireFraming.errorFrame(error, allocator: context.channel.allocator))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    private static func encode(_ message: WireMessage) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        buffer.writeWireMessage(message)
+        return buffer
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if let remote { transport.unregister(remote.id, channel: context.channel) }
+        if framing.bufferedBytes > 0, !failed {
+            logger.debug("peer \(remote?.name ?? "?") closed the connection inside a frame (\(framing.bufferedBytes) bytes)")
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // TLS failures were logged by the TLS reporter; protocol errors by the error handler.
+        // TLS failures were logged by the TLS reporter.
         context.close(promise: nil)
     }
 }

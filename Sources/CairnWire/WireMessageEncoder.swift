@@ -24,28 +24,33 @@ public struct WireMessageEncoder: MessageToByteEncoder {
 
     /// Writes `data` as one frame to `out`.
     public func encode(data: WireMessage, out: inout ByteBuffer) throws {
-        if case .responseFrames(let frames) = data {
+        try encode(data, into: &out)
+    }
+
+    /// Writes `message` as one frame to `out`; on failure `out` is as it was.
+    func encode(_ message: WireMessage, into out: inout ByteBuffer) throws(WireError) {
+        if case .responseFrames(let frames) = message {
             try checkResponseFrames(frames)
             out.writeImmutableBuffer(frames)
             return
         }
-        try data.kind.checkStreamID(data.streamID)
-        if case .encodedResponse(_, let payload) = data {
+        try message.kind.checkStreamID(message.streamID)
+        if case .encodedResponse(_, let payload) = message {
             // Known before writing: refuse without copying the payload.
             let length = Frame.lengthCoveredHeaderSize + payload.readableBytes
             guard length <= maximumFrameLength else {
                 throw WireError(
-                    .frameTooLarge, "\(data.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
+                    .frameTooLarge, "\(message.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
             }
             out.reserveCapacity(minimumWritableBytes: Frame.headerSize + payload.readableBytes)
         }
         let start = out.writerIndex
-        let written = out.writeWireMessage(data)
+        let written = out.writeWireMessage(message)
         let length = written - 4
         guard length <= maximumFrameLength else {
             out.moveWriterIndex(to: start)
             throw WireError(
-                .frameTooLarge, "\(data.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
+                .frameTooLarge, "\(message.kind) frame length \(length) exceeds the limit of \(maximumFrameLength) bytes")
         }
     }
 

@@ -31,6 +31,17 @@ final class FakeCairnServer: @unchecked Sendable {
         func close() {
             channel.close(promise: nil)
         }
+
+        /// Writes `bytes` as they are, past the frame encoder (a broken server).
+        func sendRaw(_ bytes: [UInt8]) {
+            let channel = channel
+            channel.eventLoop.execute {
+                guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: MessageToByteHandler<WireMessageEncoder>.self) else { return }
+                var buffer = channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                encoder.writeAndFlush(NIOAny(buffer), promise: nil)
+            }
+        }
     }
 
     typealias Script = @Sendable (Connection, UInt64, ClientRequest) -> Void
@@ -40,6 +51,7 @@ final class FakeCairnServer: @unchecked Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let received = NIOLockedValueBox<[Received]>([])
+    private let reports = NIOLockedValueBox<[ErrorPayload]>([])
     private let accepted = NIOLockedValueBox(0)
     private let configuration: ClientConfiguration
 
@@ -58,6 +70,7 @@ final class FakeCairnServer: @unchecked Sendable {
         let tls = try MutualTLSContext.clientListener(identity: try TLSIdentity(authority: ca, issued: server))
         let logger = Logger(label: "fake-cairn")
         let received = received
+        let reports = reports
         let connections = accepted
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -67,7 +80,7 @@ final class FakeCairnServer: @unchecked Sendable {
                     let sync = channel.pipeline.syncOperations
                     try tls.addHandlers(to: sync, logger: logger)
                     _ = try sync.addCairnWireHandlers(side: .acceptor(accepting: [.client]), eventLoop: channel.eventLoop)
-                    try sync.addHandler(ScriptHandler(connection: Connection(number: number, channel: channel), received: received, script: script))
+                    try sync.addHandler(ScriptHandler(connection: Connection(number: number, channel: channel), received: received, reports: reports, script: script))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -96,6 +109,9 @@ final class FakeCairnServer: @unchecked Sendable {
     /// Every request received so far, in arrival order.
     var requests: [Received] { received.withLockedValue { $0 } }
 
+    /// The `error` frames clients sent, in arrival order.
+    var errorReports: [ErrorPayload] { reports.withLockedValue { $0 } }
+
     /// The `watch` requests received so far: their target and index.
     var watches: [(target: WatchTarget, fromIndex: UInt64)] {
         requests.compactMap { if case .watch(let target, let index) = $0.request { return (target, index) } else { return nil } }
@@ -122,16 +138,21 @@ final class FakeCairnServer: @unchecked Sendable {
         typealias InboundIn = Frame
         let connection: Connection
         let received: NIOLockedValueBox<[Received]>
+        let reports: NIOLockedValueBox<[ErrorPayload]>
         let script: Script
 
-        init(connection: Connection, received: NIOLockedValueBox<[Received]>, script: @escaping Script) {
+        init(connection: Connection, received: NIOLockedValueBox<[Received]>, reports: NIOLockedValueBox<[ErrorPayload]>,
+             script: @escaping Script) {
             self.connection = connection
             self.received = received
+            self.reports = reports
             self.script = script
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .request(let stream, let request)? = try? WireMessage(decoding: unwrapInboundIn(data)) else { return }
+            let message = try? WireMessage(decoding: unwrapInboundIn(data))
+            if case .error(_, let payload)? = message { reports.withLockedValue { $0.append(payload) } }
+            guard case .request(let stream, let request)? = message else { return }
             // Recorded before the script answers, so a client that got the answer finds it recorded.
             received.withLockedValue { $0.append(Received(connection: connection.number, streamID: stream, request: request)) }
             script(connection, stream, request)

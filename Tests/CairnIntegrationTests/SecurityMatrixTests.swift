@@ -1,6 +1,8 @@
 import CairnClient
 import CairnTLS
+import CairnWire
 import Foundation
+import NIOCore
 import Testing
 
 /// A real agent refuses every connection that does not meet its mutual-TLS rules, on both of its
@@ -46,13 +48,22 @@ final class SecurityMatrixTests {
         return nil
     }
 
-    func sClient(port address: String, cert: String?, key: String?) async throws -> ProcessResult {
+    /// A valid client preface, then a frame header announcing 4 GiB: a server that accepted the
+    /// handshake answers with its preface, then a frameTooLarge error frame, and closes.
+    static let oversizedFrameInput = Array("CAIRN".utf8) + [1, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0]
+
+    func sClient(port address: String, cert: String?, key: String?, input: [UInt8] = oversizedFrameInput) async throws -> ProcessResult {
         var args = ["s_client", "-connect", address, "-CAfile", fx.certs + "/cairn-agent-ca.pem", "-servername", "server.dc1.cairn",
                     "-verify_hostname", "server.dc1.cairn", "-verify_return_error", "-brief", "-ign_eof"]
         if let cert, let key { args += ["-cert", cert, "-key", key] }
-        // A valid client preface, then a frame header announcing 4 GiB: a server that accepted
-        // the handshake answers with its preface, then a frameTooLarge error frame, and closes.
-        return try await runWithInput(Self.openssl!, args, input: Array("CAIRN".utf8) + [1, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0], timeout: 20)
+        return try await runWithInput(Self.openssl!, args, input: input, timeout: 20)
+    }
+
+    /// The agent still answers a client.
+    func agentStillServes() async throws -> Bool {
+        let client = try fx.client()
+        defer { Task { await client.close() } }
+        return try await client.put("after", value: [2]).succeeded
     }
 
     func logEventually(contains text: String) async throws -> Bool {
@@ -92,6 +103,28 @@ final class SecurityMatrixTests {
         #expect(r.output.lowercased().contains("alert") || r.status != 0, "\(r.output)")
         #expect(try await logEventually(contains: "peer listener"))
         #expect(fx.log(1).contains("not a server certificate"), "\(fx.log(1).suffix(1500))")
+    }
+
+    @Test("a server of this datacenter that sends client frames on the peer port gets an error frame and is cut off; the agent goes on (openssl)")
+    func clientFrameOnPeerPort() async throws {
+        try #require(Self.openssl != nil, "openssl is not installed (.ci/run installs it)")
+        var frame = ByteBuffer()
+        frame.writeWireMessage(.request(streamID: 1, .kvGet(key: "a", consistency: .stale)))
+        let input = Array("CAIRN".utf8) + [1, 1, 0] + Array(frame.readableBytesView)
+        let r = try await sClient(port: fx.peerAddress(1), cert: fx.certs + "/dc1-server-cairn-0.pem", key: fx.certs + "/dc1-server-cairn-0-key.pem", input: input)
+        #expect(r.output.contains("client frames are not allowed on the peer port"), "the error frame's reason: \(r.output)")
+        #expect(try await logEventually(contains: "broke the protocol"))
+        #expect(try await agentStillServes())
+    }
+
+    @Test("a frame too large for the peer port is refused before its payload arrives (openssl)")
+    func oversizedFrameOnPeerPort() async throws {
+        try #require(Self.openssl != nil, "openssl is not installed (.ci/run installs it)")
+        let input = Array("CAIRN".utf8) + [1, 1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0]
+        let r = try await sClient(port: fx.peerAddress(1), cert: fx.certs + "/dc1-server-cairn-0.pem", key: fx.certs + "/dc1-server-cairn-0-key.pem", input: input)
+        #expect(r.output.contains("exceeds the limit"), "the error frame's reason: \(r.output)")
+        #expect(try await logEventually(contains: "frameTooLarge") || fx.log(1).contains("exceeds the limit"))
+        #expect(try await agentStillServes())
     }
 
     @Test("a server certificate of another datacenter is refused on the peer port (openssl)")

@@ -134,7 +134,18 @@ public final class WatchHub {
     /// Watches that would get equal events share one ``SharedWatchEvent`` (built, and later
     /// encoded, once): per index, all the watches of one key or one prefix; per call, all the
     /// watches of one service with the same tag and passing filter, and all service-list watches.
-    public func publish(_ changes: [StateChange], state: some WatchStateSource) {
+    ///
+    /// `state` is read only when a service or service-list watch needs it (at most once): most
+    /// writes change keys that no such watch follows, and building the server's view of the
+    /// state is not free.
+    public func publish<State: WatchStateSource>(_ changes: [StateChange], state makeState: @autoclosure () -> State) {
+        var made: State?
+        func state() -> State {
+            if let made { return made }
+            let fresh = makeState()
+            made = fresh
+            return fresh
+        }
         var outbox = Outbox()
         var serviceChanges: [String: UInt64] = [:]
         var serviceListChange: UInt64 = 0
@@ -164,7 +175,7 @@ public final class WatchHub {
             serviceLastChange[name] = index
             let watchers = registry.serviceWatchers(named: name)
             guard !watchers.isEmpty else { continue }
-            let health = state.serviceHealth(name: name)
+            let health = state().serviceHealth(name: name)
             var shared: [ServiceFilter: SharedWatchEvent] = [:]
             for id in watchers {
                 guard let watcher = registry.advance(id, to: index),
@@ -185,7 +196,7 @@ public final class WatchHub {
             serviceListLastChange = serviceListChange
             let watchers = registry.serviceListWatchers
             if !watchers.isEmpty {
-                let event = SharedWatchEvent(WatchEvent(index: serviceListChange, payload: .services(state.serviceSummaries())))
+                let event = SharedWatchEvent(WatchEvent(index: serviceListChange, payload: .services(state().serviceSummaries())))
                 for id in watchers {
                     guard let watcher = registry.advance(id, to: serviceListChange) else { continue }
                     outbox.add(event, for: id, sink: watcher.sink)
