@@ -247,6 +247,35 @@ fi
 
 # run_phase SYSTEM WORKLOAD COMMAND...: runs one measured command under `timeout`, keeping its
 # stdout, stderr, exit status, wall time and command line for the report.
+# cpu_ticks PID...: the CPU time (clock ticks, user + system) the live processes among PID... used so far.
+cpu_ticks() {
+    local p v total=0
+    for p in "$@"; do
+        v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+        total=$((total + v))
+    done
+    echo "$total"
+}
+
+# wait_quiet: waits until the running cluster's servers (the live entries of `pids`) used under a
+# tenth of a core over one second, at most QUIET_MAX seconds (default 30); prints how long it
+# waited. Each measured run then starts from a quiet cluster, not from the tail of the run before
+# it (a follower still catching up, a snapshot or a compaction still being written) — the same
+# rule for Cairn and for etcd.
+wait_quiet() {
+    local start deadline a b hz
+    hz=$(getconf CLK_TCK)
+    start=$(date +%s.%N)
+    deadline=$(( $(date +%s) + ${QUIET_MAX:-30} ))
+    while (( $(date +%s) < deadline )); do
+        a=$(cpu_ticks "${pids[@]}")
+        sleep 1
+        b=$(cpu_ticks "${pids[@]}")
+        (( (b - a) * 10 <= hz )) && break
+    done
+    echo "$start $(date +%s.%N)" | awk '{ printf "%.1f\n", $2 - $1 }'
+}
+
 run_phase() {
     local system=$1 workload=$2; shift 2
     local base="$work/out/$system-$workload" t0 t1 rc=0
@@ -255,6 +284,7 @@ run_phase() {
         if [[ "$arg" =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then line+="$arg "; else line+="$(printf '%q' "$arg") "; fi
     done
     echo "${line% }" | sed "s#$work#\$WORK#g" >"$base.cmd"
+    wait_quiet >"$base.quiet"
     cut -d' ' -f1-3 /proc/loadavg >"$base.load"
     say "$system $workload: $(cat "$base.cmd")"
     t0=$(date +%s.%N)
@@ -495,7 +525,8 @@ def phase(system, workload):
         return None
     rc = int(read(base + ".rc", "1").strip() or 1)
     p = {"command": read(base + ".cmd").strip(), "exitStatus": rc, "wallSeconds": float(read(base + ".wall", "0") or 0),
-         "loadAverageBefore": read(base + ".load").strip()}
+         "loadAverageBefore": read(base + ".load").strip(),
+         "quietWaitSeconds": float(read(base + ".quiet", "0").strip() or 0)}
     text, err = read(base + ".out"), read(base + ".err")
     if rc == 124:
         p["failure"] = f"timed out after {params['phase_timeout']} s"
@@ -690,9 +721,11 @@ if any(check_perf.values()):
     for k, v in check_perf.items():
         if v:
             md += [f"{k}:", "```", v.get("raw", v.get("failure", "")), "```"]
-md += ["", "Load average (1/5/15 min) just before each measured run — the machine is shared, so read the numbers with it:", ""]
+md += ["", "Before each measured run the script waits until the cluster's servers use under a tenth of a core over one second "
+       "(at most 30 s), so no run starts in the tail of the one before; the wait, and the load average (1/5/15 min) just before "
+       "each run — the machine is shared, so read the numbers with it:", ""]
 for r in rows:
-    loads = [f"{s} {r[k]['loadAverageBefore']}" for k, s in (("cairn", "Cairn"), ("etcdTLS", "etcd TLS"), ("etcdPlain", "plain etcd"))
+    loads = [f"{s} {r[k]['loadAverageBefore']} after {r[k].get('quietWaitSeconds', 0):.1f} s" for k, s in (("cairn", "Cairn"), ("etcdTLS", "etcd TLS"), ("etcdPlain", "plain etcd"))
              if r[k] and r[k].get("loadAverageBefore")]
     if loads:
         md.append(f"- {r['workload']}: " + "; ".join(loads))

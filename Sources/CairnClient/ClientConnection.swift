@@ -98,12 +98,16 @@ final class ClientConnection: @unchecked Sendable {
         let handler = handler
         let channel = channel
         // A task running on the connection's own thread (``CairnClient/taskExecutor``) sends at once.
-        if loop.inEventLoop { return try await handler.send(request, on: channel, timeout: timeout).get() }
+        if loop.inEventLoop {
+            return try await withCheckedThrowingContinuation { continuation in
+                handler.send(request, on: channel, timeout: timeout) { continuation.resume(with: $0) }
+            }
+        }
         // Otherwise one hop to the loop sends it and waits there for the answer.
         return try await withCheckedThrowingContinuation { continuation in
             let sent = gate.schedule(on: loop) {
                 loop.execute {
-                    handler.send(request, on: channel, timeout: timeout).whenComplete { continuation.resume(with: $0) }
+                    handler.send(request, on: channel, timeout: timeout) { continuation.resume(with: $0) }
                 }
             }
             if !sent { continuation.resume(throwing: CairnClientError.clientClosed) }
@@ -179,7 +183,19 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundIn = WireMessage
     typealias OutboundOut = ByteBuffer
 
-    private var pending: [UInt64: (promise: EventLoopPromise<ClientResponse>, timeout: Scheduled<Void>)] = [:]
+    /// A request waiting for its answer.
+    private struct Pending {
+        var deadline: NIODeadline
+        var timeout: TimeAmount
+        var completion: (Result<ClientResponse, any Error>) -> Void
+    }
+
+    private var pending: [UInt64: Pending] = [:]
+    /// The one timer of the connection's requests, due at the earliest deadline among them when
+    /// it was set (requests come and go far more often than any of them times out, so a timer of
+    /// each would be set and cancelled for nothing).
+    private var timeoutTimer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     private var streams: [UInt64: StreamRoute] = [:]
     private var nextStream: UInt64 = 1
     private var framing = WireFraming()
@@ -209,25 +225,49 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
         if retiring && open && pending.isEmpty && streams.isEmpty { channel.close(promise: nil) }
     }
 
-    /// Must run on the channel's event loop.
-    func send(_ request: ClientRequest, on channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<ClientResponse> {
-        let promise = channel.eventLoop.makePromise(of: ClientResponse.self)
+    /// Sends `request`; `completion` gets its answer, or an error: `timeout` when none came within
+    /// `timeout`, `outcomeUnknown` when the connection dropped meanwhile. Must run on the
+    /// channel's event loop; `completion` is called there.
+    func send(_ request: ClientRequest, on channel: any Channel, timeout: TimeAmount,
+              completion: @escaping (Result<ClientResponse, any Error>) -> Void) {
         guard open else {
-            promise.fail(failure ?? CairnClientError(.unreachable, "the connection is closed"))
-            return promise.futureResult
+            completion(.failure(failure ?? CairnClientError(.unreachable, "the connection is closed")))
+            return
         }
         let stream = nextStream
         nextStream += 1
-        let scheduled = channel.eventLoop.scheduleTask(in: timeout) { [self] in
-            if let entry = pending.removeValue(forKey: stream) {
-                entry.promise.fail(CairnClientError(.timeout, "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
-                closeIfRetiredAndIdle(channel)
-            }
-        }
-        pending[stream] = (promise, scheduled)
+        let deadline = NIODeadline.now() + timeout
+        pending[stream] = Pending(deadline: deadline, timeout: timeout, completion: completion)
+        if timerDeadline.map({ deadline < $0 }) ?? true { armTimeouts(at: deadline, channel: channel) }
         channel.write(WireMessage.request(streamID: stream, request), promise: nil)
         flushSoon(channel)
-        return promise.futureResult
+    }
+
+    /// Sets the timer to `deadline` (replacing one due later).
+    private func armTimeouts(at deadline: NIODeadline, channel: any Channel) {
+        timeoutTimer?.cancel()
+        timerDeadline = deadline
+        timeoutTimer = channel.eventLoop.scheduleTask(deadline: deadline) { [self] in
+            timeoutTimer = nil
+            timerDeadline = nil
+            expireRequests(channel: channel)
+        }
+    }
+
+    /// Fails the requests whose deadline has passed, and sets the timer for the earliest left.
+    private func expireRequests(channel: any Channel) {
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for (stream, entry) in pending {
+            if entry.deadline <= now {
+                pending.removeValue(forKey: stream)
+                entry.completion(.failure(CairnClientError(.timeout, "no answer within \(entry.timeout.nanoseconds / 1_000_000) ms")))
+            } else if next.map({ entry.deadline < $0 }) ?? true {
+                next = entry.deadline
+            }
+        }
+        if let next { armTimeouts(at: next, channel: channel) }
+        closeIfRetiredAndIdle(channel)
     }
 
     private var flushScheduled = false
@@ -332,8 +372,7 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
             switch try decode(frame) {
             case .response(let stream, let response):
                 if let entry = pending.removeValue(forKey: stream) {
-                    entry.timeout.cancel()
-                    entry.promise.succeed(response)
+                    entry.completion(.success(response))
                 } else {
                     route(response, stream: stream, channel: context.channel)
                 }
@@ -393,9 +432,11 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
         open = false
         let waiting = pending
         pending.removeAll()
+        timeoutTimer?.cancel()
+        timeoutTimer = nil
+        timerDeadline = nil
         for (_, entry) in waiting {
-            entry.timeout.cancel()
-            entry.promise.fail(CairnClientError(.outcomeUnknown, "the connection to the server was lost with the request in flight"))
+            entry.completion(.failure(CairnClientError(.outcomeUnknown, "the connection to the server was lost with the request in flight")))
         }
         let routes = streams
         streams.removeAll()

@@ -96,6 +96,14 @@ final class FakeCairnServer: @unchecked Sendable {
         try CairnClient(configuration: configuration)
     }
 
+    /// A client of this server whose requests time out after `requestTimeout`, tried once.
+    func client(requestTimeout: Duration) throws -> CairnClient {
+        var configured = configuration
+        configured.requestTimeout = requestTimeout
+        configured.maxAttempts = 1
+        return try CairnClient(configuration: configured)
+    }
+
     /// A client of this server that lists `before` first (addresses nothing listens on, say).
     func client(listing before: [String]) throws -> CairnClient {
         var listed = configuration
