@@ -17,6 +17,9 @@
 #      `cairn bench`, stops it; starts a three-node etcd cluster with mutual TLS on client and peer
 #      URLs, runs the same workloads with `benchmark`, stops it; does the same for a plain-HTTP
 #      etcd cluster, for reference. One cluster runs at a time, all data directories on one disk;
+#   5c. starts a fresh Cairn cluster and a fresh etcd (TLS) cluster side by side and runs the
+#      single-client put on each in turn, PUT1_ROUNDS times: the machine's speed drifts by more
+#      than a tenth within minutes, and rounds taken in turn give a ratio that drift cannot bias;
 #   6. writes Benchmarks/results/latest.{md,json} and a timestamped copy of each.
 #
 # Only 127.0.0.0/8 is used. Every process it starts is recorded by PID and stopped on exit (also on
@@ -36,6 +39,8 @@
 #   PUT_TOTAL [100000]  PUT1_TOTAL [5000]  GET_TOTAL [100000]  WARMUP_TOTAL [5000]
 #   WATCHERS [10000]  WATCH_RATE [10] (writes/s)  WATCH_TOTAL [100] (writes)
 #   PHASE_TIMEOUT [150] seconds per workload run;  FIO_SECONDS [10];  FLOOR_RUNS [3] (0: skip)
+#   PUT1_ROUNDS [5]     rounds of the single-client put run alternately on Cairn and etcd (TLS),
+#                       both clusters up, after the main runs (0: skip) — see "Alternating rounds"
 #   CAIRN_PORT_BASE [28300]  ETCD_CLIENT_PORT [23790]  ETCD_PEER_PORT [23800]
 set -euo pipefail
 
@@ -66,6 +71,7 @@ watch_total="${WATCH_TOTAL:-100}"
 phase_timeout="${PHASE_TIMEOUT:-150}"
 fio_seconds="${FIO_SECONDS:-10}"
 floor_runs="${FLOOR_RUNS:-3}"
+put1_rounds="${PUT1_ROUNDS:-5}"
 [[ "$floor_runs" =~ ^[0-9]+$ ]] || { echo "run.sh: FLOOR_RUNS must be a whole number, not '$floor_runs'" >&2; exit 2; }
 cairn_port_base="${CAIRN_PORT_BASE:-28300}"
 etcd_client_port="${ETCD_CLIENT_PORT:-23790}"
@@ -484,6 +490,25 @@ for kind in tls plain; do
 done
 
 # ---------------------------------------------------------------------------------------------
+# 5c. The single-client put in alternating rounds, both clusters up (each idle while the other
+#     is measured; wait_quiet waits for both)
+
+if (( put1_rounds > 0 )) && wants cairn && wants etcd-tls && [[ -n "$etcd_benchmark" ]]; then
+    rm -rf "$work/cairn-data" "$work/etcd-tls-data"
+    say "alternating single-client rounds: starting a fresh Cairn cluster and a fresh etcd (TLS) cluster"
+    if start_cairn && start_etcd tls; then
+        for ((round = 1; round <= put1_rounds; round++)); do
+            cairn_bench "put1-round$round" --workload put --clients 1 --connections 1 --key-space "$key_space" --requests "$put1_total"
+            etcd_bench tls "put1-round$round" --target-leader --clients 1 --conns 1 put --total "$put1_total" \
+                --val-size "$value_size" --key-size 10 --key-space-size "$key_space"
+        done
+    else
+        say "WARNING: a cluster did not come up for the alternating rounds; they are left out"
+    fi
+    stop_all
+fi
+
+# ---------------------------------------------------------------------------------------------
 # 6. The report
 
 mkdir -p "$results_dir"
@@ -504,7 +529,7 @@ export COMPARE_FIO_VERSION="$(fio --version 2>/dev/null || true)"
 export COMPARE_SWIFT_VERSION="$(swift --version 2>/dev/null | head -1 || true)"
 export COMPARE_CAIRN_REV="$git_rev${git_dirty:+ (with uncommitted changes)}"
 export COMPARE_BENCH_NOTE="$etcd_benchmark_note" COMPARE_CAIRN_OK="$cairn_ok" COMPARE_CAIRN_WATCH="$cairn_has_watch"
-export COMPARE_PARAMS="clients=$clients conns=$conns value_size=$value_size key_space=$key_space put_total=$put_total put1_total=$put1_total get_total=$get_total warmup_total=$warmup_total watchers=$watchers watch_rate=$watch_rate watch_total=$watch_total phase_timeout=$phase_timeout fio_seconds=$fio_seconds floor_runs=$floor_runs"
+export COMPARE_PARAMS="clients=$clients conns=$conns value_size=$value_size key_space=$key_space put_total=$put_total put1_total=$put1_total get_total=$get_total warmup_total=$warmup_total watchers=$watchers watch_rate=$watch_rate watch_total=$watch_total phase_timeout=$phase_timeout fio_seconds=$fio_seconds floor_runs=$floor_runs put1_rounds=$put1_rounds"
 
 python3 - <<'PY'
 import json, os, re, glob
@@ -625,13 +650,31 @@ for name, title, target, detail in workloads:
         row["p50Ratio"] = round(a["p50Ms"] / b["p50Ms"], 2)
     rows.append(row)
 
+# The alternating single-client rounds: each round's p50 on both, the ratio of each round, and
+# the median ratio (rounds taken in turn, so the machine's drift does not bias the ratio).
+rounds = []
+for n in range(1, int(params["put1_rounds"]) + 1):
+    a, b = phase("cairn", f"put1-round{n}"), phase("etcd-tls", f"put1-round{n}")
+    if not a and not b:
+        continue
+    r = {"round": n, "cairn": a, "etcdTLS": b}
+    if a and b and a.get("p50Ms") and b.get("p50Ms"):
+        r["p50Ratio"] = round(a["p50Ms"] / b["p50Ms"], 3)
+    rounds.append(r)
+ratios = sorted(r["p50Ratio"] for r in rounds if "p50Ratio" in r)
+put1_rounds = {"rounds": rounds}
+if ratios:
+    put1_rounds["medianP50Ratio"] = ratios[len(ratios) // 2] if len(ratios) % 2 else round((ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2, 3)
+    put1_rounds["p50RatioRange"] = [ratios[0], ratios[-1]]
+
 check_perf = {k: phase(f"etcd-{k}", "check-perf") for k in ("tls", "plain")}
 machine = {"nproc": int(env["COMPARE_NPROC"]), "cpu": env["COMPARE_CPU"], "memory": env["COMPARE_MEM"],
            "os": env["COMPARE_OS"], "kernel": env["COMPARE_KERNEL"], "filesystem": env["COMPARE_FS"], "device": env["COMPARE_DEVICE"]}
 versions = {"cairn": env["COMPARE_CAIRN_REV"], "swift": env["COMPARE_SWIFT_VERSION"], "etcd": env["COMPARE_ETCD_VERSION"],
             "go": env["COMPARE_GO_VERSION"], "fio": env["COMPARE_FIO_VERSION"], "etcdBenchmark": env["COMPARE_BENCH_NOTE"]}
 result = {"started": env["COMPARE_STARTED"], "finished": env["COMPARE_FINISHED"], "command": "Benchmarks/compare/run.sh",
-          "parameters": params, "machine": machine, "versions": versions, "fio": fio, "floor": floor, "workloads": rows}
+          "parameters": params, "machine": machine, "versions": versions, "fio": fio, "floor": floor, "workloads": rows,
+          "put1AlternatingRounds": put1_rounds}
 if any(check_perf.values()):
     result["etcdctlCheckPerfFallback"] = check_perf
 
@@ -651,6 +694,11 @@ def cell_lat(p):
     if not p or p.get("p50Ms") is None:
         return "**failed**" if p and p.get("failure") else "–"
     return f"{p['p50Ms']:.2f} / {p['p99Ms']:.2f}"
+
+def cell_lat3(p):
+    if not p or p.get("p50Ms") is None:
+        return "**failed**" if p and p.get("failure") else "–"
+    return f"{p['p50Ms']:.3f} / {p['p99Ms']:.3f}"
 
 def cell_err(p):
     return "" if not p or not p.get("errors") else f" ({p['errors']} errors)"
@@ -702,6 +750,14 @@ for r in rows:
         ratio = f"×{r['throughputRatio']}" if "throughputRatio" in r else "–"
         md.append(f"| {r['title']} | {r['targetMetric']} | {cell_ops(a)}{cell_err(a)} | {cell_ops(b)}{cell_err(b)} | {ratio} "
                   f"| {cell_lat(a)} | {cell_lat(b)} | {cell_ops(p)}{cell_err(p)} | {cell_lat(p)} |")
+if rounds:
+    md += ["", f"**Single-client put, {len(rounds)} alternating rounds** (a fresh Cairn cluster and a fresh etcd TLS cluster both up, "
+           f"{params['put1_total']} puts per round on each in turn, each idle while the other is measured): "
+           + (f"p50 ratio Cairn/etcd median **×{put1_rounds['medianP50Ratio']:.3f}**, range ×{ratios[0]:.3f}–×{ratios[-1]:.3f}." if ratios else "no complete round."),
+           "", "| round | Cairn p50 / p99 ms | etcd (TLS) p50 / p99 ms | p50 ratio |", "|---:|---:|---:|---:|"]
+    for r in rounds:
+        md.append(f"| {r['round']} | {cell_lat3(r['cairn'])} | {cell_lat3(r['etcdTLS'])} | "
+                  + (f"×{r['p50Ratio']:.3f}" if "p50Ratio" in r else "–") + " |")
 md += ["", "Workloads:", ""]
 for r in rows:
     md.append(f"- **{r['title']}**: {r['detail']}.")
