@@ -175,9 +175,10 @@ struct ServerStream: Sendable {
 }
 
 /// The client end's application handler: keeps the pending requests of one connection. It sits
-/// right after TLS and the preface exchange and does the framing itself (``WireFraming``): it
-/// reads decrypted bytes, and encodes every ``WireMessage`` written on the channel. A bad frame
-/// from the server is reported to it in an `error` frame, and the connection closed.
+/// right after TLS and the preface exchange and does the framing itself: it splits the decrypted
+/// bytes into frames (``WireFraming``), and encodes every ``WireMessage`` written on the channel
+/// (``WireMessageEncoder``). A bad frame from the server is reported to it in an `error` frame,
+/// and the connection closed.
 final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = WireMessage
@@ -199,6 +200,7 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var streams: [UInt64: StreamRoute] = [:]
     private var nextStream: UInt64 = 1
     private var framing = WireFraming()
+    private let encoder = WireMessageEncoder()
     /// Why the connection failed, when it did (a TLS refusal, an error frame).
     private(set) var failure: CairnClientError?
     private var open = true
@@ -394,7 +396,7 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// frame fails its write, and the connection (as the encoder handler did before).
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         do {
-            let bytes = try framing.encode(unwrapOutboundIn(data), allocator: context.channel.allocator)
+            let bytes = try encoder.encoded(unwrapOutboundIn(data), allocator: context.channel.allocator)
             context.write(wrapOutboundOut(bytes), promise: promise)
         } catch {
             promise?.fail(error)

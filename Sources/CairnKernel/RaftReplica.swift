@@ -151,7 +151,7 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
             }
             send(messages)
         }
-        while raft.hasReady {
+        while Self.hasReady(&raft) {
             let rd = raft.ready()
             if let soft = rd.softState { output.softState = soft }
             if !rd.messages.isEmpty {
@@ -197,6 +197,10 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
         output.laterMessages = later
         return output
     }
+
+    /// Whether `node` has a Ready, read in place: `raft.hasReady` on the stored node copied the
+    /// whole node first (every array and table in it retained, then released), twice per Ready.
+    private static func hasReady(_ node: inout RaftNode) -> Bool { node.hasReady }
 
     // MARK: - Background writes
 

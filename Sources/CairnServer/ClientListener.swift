@@ -53,10 +53,10 @@ public final class ClientListener: @unchecked Sendable {
 /// in whatever order they complete. Watches on the connection share one ``WatchStreamWriter``,
 /// created with the first watch.
 ///
-/// It sits right after TLS and the preface exchange and does the framing itself
-/// (``WireFraming``): it reads decrypted bytes, and encodes every ``WireMessage`` written on the
-/// channel into its frame. A bad frame is answered with an `error` frame, and the connection
-/// closed; so is a response that cannot be encoded (too large for a frame).
+/// It sits right after TLS and the preface exchange and does the framing itself: it splits the
+/// decrypted bytes into frames (``WireFraming``), and encodes every ``WireMessage`` written on the
+/// channel into its frame (``WireMessageEncoder``). A bad frame is answered with an `error` frame,
+/// and the connection closed; so is a response that cannot be encoded (too large for a frame).
 final class ClientConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = WireMessage
@@ -67,6 +67,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var watchWriter: WatchStreamWriter?
     private var responses: ResponseOutbox?
     private var framing = WireFraming()
+    private let encoder = WireMessageEncoder()
     private var failed = false
 
     private func outbox(for channel: any Channel) -> ResponseOutbox {
@@ -146,7 +147,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let bytes: ByteBuffer
         do {
-            bytes = try framing.encode(unwrapOutboundIn(data), allocator: context.channel.allocator)
+            bytes = try encoder.encoded(unwrapOutboundIn(data), allocator: context.channel.allocator)
         } catch {
             promise?.fail(error)
             logger.error("client \(context.channel.remoteAddress.map { "\($0)" } ?? "?"): a response could not be sent (\(error)); closing the connection")

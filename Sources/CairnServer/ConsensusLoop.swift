@@ -164,7 +164,11 @@ public final class ConsensusLoop: @unchecked Sendable {
     }
 
     /// The Raft node, for reading its state (changes go through `replica`).
-    var raft: RaftNode { replica.raft }
+    var raft: RaftNode {
+        // Borrowed, not copied: a copy of the node retains and releases every array and table
+        // in it, and the loop reads the role or the leader several times a turn.
+        _read { yield replica.raft }
+    }
 
     /// The id of this server.
     public let id: NodeID

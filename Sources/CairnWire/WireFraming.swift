@@ -1,27 +1,24 @@
 import NIOCore
 
-/// The frame decoder and encoder of a connection, run inside its application handler.
+/// The frame decoder of a connection, run inside its application handler.
 ///
 /// The standard pipeline (``NIOCore/ChannelPipeline/SynchronousOperations/addCairnWireHandlers(side:eventLoop:maximumFrameLength:)``)
 /// gives decoding, error reporting and encoding a handler each, so every message crosses four
 /// handlers and is boxed and unboxed at each. A connection on the hot path instead puts its
-/// application handler right after the ``PrefaceHandler``, reads the decrypted bytes, and lets
-/// this value split them into frames and encode what it writes — one handler per message each
-/// way. The rules are those of ``FrameDecoder`` and ``WireMessageEncoder``.
+/// application handler right after the ``PrefaceHandler``, reads the decrypted bytes, lets this
+/// value split them into frames (the rules of ``FrameDecoder``), and encodes what it writes with
+/// ``WireMessageEncoder/encoded(_:allocator:)`` — one handler per message each way.
 ///
 /// A read error (``next()`` throws) means the stream can no longer be framed: send
 /// ``errorFrame(_:allocator:)`` and close, as ``WireErrorHandler`` does.
 public struct WireFraming {
     private var decoder: FrameDecoder
-    private let encoder: WireMessageEncoder
     /// Bytes received and not yet taken as frames.
     private var received: ByteBuffer?
 
-    /// Creates the framing of one connection; `maximumFrameLength` bounds the frames read and
-    /// written alike.
+    /// Creates the framing of one connection, reading frames up to `maximumFrameLength`.
     public init(maximumFrameLength: Int = Frame.defaultMaximumLength) {
         decoder = FrameDecoder(maximumFrameLength: maximumFrameLength)
-        encoder = WireMessageEncoder(maximumFrameLength: maximumFrameLength)
     }
 
     /// The bytes held that no whole frame has taken yet (for a connection that closes inside a
@@ -55,19 +52,6 @@ public struct WireFraming {
         received = nil
         defer { if input.readableBytes > 0 { received = input } }
         return try decoder.decode(buffer: &input)
-    }
-
-    /// `message` encoded as one frame; a ``WireMessage/responseFrames(_:)`` is checked and
-    /// returned as it is, without a copy.
-    /// - Throws: the ``WireError`` of ``WireMessageEncoder`` (stream id rule, frame size).
-    public func encode(_ message: WireMessage, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
-        if case .responseFrames(let frames) = message {
-            try encoder.checkResponseFrames(frames)
-            return frames
-        }
-        var buffer = allocator.buffer(capacity: 256)
-        try encoder.encode(message, into: &buffer)
-        return buffer
     }
 
     /// The `error` frame (stream 0) that reports `error` to the other side.

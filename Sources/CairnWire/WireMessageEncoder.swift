@@ -27,6 +27,20 @@ public struct WireMessageEncoder: MessageToByteEncoder {
         try encode(data, into: &out)
     }
 
+    /// `message` encoded as one frame in a buffer of its own; a ``WireMessage/responseFrames(_:)``
+    /// is checked and returned as it is, without a copy. For handlers that do their own framing
+    /// (``WireFraming``).
+    /// - Throws: the ``WireError`` of ``encode(data:out:)`` (stream id rule, frame size).
+    public func encoded(_ message: WireMessage, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
+        if case .responseFrames(let frames) = message {
+            try checkResponseFrames(frames)
+            return frames
+        }
+        var buffer = allocator.buffer(capacity: 256)
+        try encode(message, into: &buffer)
+        return buffer
+    }
+
     /// Writes `message` as one frame to `out`; on failure `out` is as it was.
     func encode(_ message: WireMessage, into out: inout ByteBuffer) throws(WireError) {
         if case .responseFrames(let frames) = message {

@@ -5,7 +5,8 @@ import Testing
 @testable import CairnWire
 
 /// The framing the server and client handlers run themselves: the same frames as the standard
-/// decoder whatever the read boundaries, the same errors, and encoding with the encoder's rules.
+/// decoder whatever the read boundaries, the same errors; and the encoder's buffer-of-its-own
+/// form they write with.
 @Suite("WireFraming")
 struct WireFramingTests {
     /// Every golden message, encoded back to back.
@@ -88,31 +89,31 @@ struct WireFramingTests {
         }
     }
 
-    @Test("encoding gives the bytes writeWireMessage gives, for every golden message")
+    @Test("the encoder's buffer of its own holds the bytes writeWireMessage gives, for every golden message")
     func encodes() throws {
-        let framing = WireFraming()
+        let encoder = WireMessageEncoder()
         for vector in GoldenVector.all {
             guard case .message(let message) = vector.value else { continue }
-            #expect(try framing.encode(message, allocator: ByteBufferAllocator()).bytes == vector.encoded, "\(vector.name)")
+            #expect(try encoder.encoded(message, allocator: ByteBufferAllocator()).bytes == vector.encoded, "\(vector.name)")
         }
     }
 
-    @Test("encoding refuses a frame above the limit and a stream id against its kind's rule")
+    @Test("the encoder refuses a frame above the limit and a stream id against its kind's rule")
     func encodeRefuses() {
-        let framing = WireFraming(maximumFrameLength: 64)
+        let encoder = WireMessageEncoder(maximumFrameLength: 64)
         let large = WireMessage.response(streamID: 1, .error(.internalError, message: String(repeating: "x", count: 100)))
-        expectWireError(.frameTooLarge) { _ = try framing.encode(large, allocator: ByteBufferAllocator()) }
-        expectWireError(.malformedFrame) { _ = try framing.encode(.response(streamID: 0, .applied(index: 1)), allocator: ByteBufferAllocator()) }
+        expectWireError(.frameTooLarge) { _ = try encoder.encoded(large, allocator: ByteBufferAllocator()) }
+        expectWireError(.malformedFrame) { _ = try encoder.encoded(.response(streamID: 0, .applied(index: 1)), allocator: ByteBufferAllocator()) }
     }
 
-    @Test("pre-encoded response frames pass as they are, and are checked")
+    @Test("pre-encoded response frames pass the encoder as they are, and are checked")
     func responseFrames() throws {
-        let framing = WireFraming()
+        let encoder = WireMessageEncoder()
         let frames = ByteBuffer(bytes: frame(kind: .response, streamID: 4, payload: [0, 1]))
-        let out = try framing.encode(.responseFrames(frames), allocator: ByteBufferAllocator())
+        let out = try encoder.encoded(.responseFrames(frames), allocator: ByteBufferAllocator())
         #expect(out == frames)
         let notResponse = ByteBuffer(bytes: frame(kind: .ping, payload: be(UInt64(1))))
-        expectWireError(.malformedFrame) { _ = try framing.encode(.responseFrames(notResponse), allocator: ByteBufferAllocator()) }
+        expectWireError(.malformedFrame) { _ = try encoder.encoded(.responseFrames(notResponse), allocator: ByteBufferAllocator()) }
     }
 
     @Test("the error frame carries the code and reason")
