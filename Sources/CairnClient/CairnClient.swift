@@ -186,6 +186,8 @@ public final class CairnClient: Sendable {
                     retire(connection, .requests)
                     throw error
                 }
+                // Not sent, and no server would take it: the connection is fine.
+                if error.code == .requestTooLarge { throw error }
                 drop(connection, .requests)
                 if error.code == .outcomeUnknown && !idempotent { throw error }
                 lastError = error

@@ -24,6 +24,8 @@ public struct CairnClientError: Error, Hashable, CustomStringConvertible {
         public static let tls = Code(raw: "tls")
         /// The server broke the protocol.
         public static let protocolViolation = Code(raw: "protocolViolation")
+        /// The request does not fit in one frame (16 MiB); it was not sent.
+        public static let requestTooLarge = Code(raw: "requestTooLarge")
         /// The client was closed.
         public static let closed = Code(raw: "closed")
         /// The session a lock needed was invalidated (destroyed, expired, or its check failed)

@@ -392,14 +392,22 @@ final class ClientResponseHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    /// Encodes each message written on the channel into its frame. A request too large for a
-    /// frame fails its write, and the connection (as the encoder handler did before).
+    /// Encodes each message written on the channel into its frame. A request that cannot be
+    /// encoded (too large for a frame) fails with ``CairnClientError/Code/requestTooLarge``; since
+    /// none of its bytes were written, the connection goes on. Anything else that cannot be
+    /// encoded fails the connection.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let message = unwrapOutboundIn(data)
         do {
-            let bytes = try encoder.encoded(unwrapOutboundIn(data), allocator: context.channel.allocator)
+            let bytes = try encoder.encoded(message, allocator: context.channel.allocator)
             context.write(wrapOutboundOut(bytes), promise: promise)
         } catch {
             promise?.fail(error)
+            if case .request(let stream, _) = message, let entry = pending.removeValue(forKey: stream) {
+                entry.completion(.failure(CairnClientError(.requestTooLarge, "the request was not sent: \(error.reason)")))
+                closeIfRetiredAndIdle(context.channel)
+                return
+            }
             fail(context, CairnClientError(.protocolViolation, "a request could not be encoded: \(error)"), report: nil)
         }
     }

@@ -22,3 +22,29 @@ struct ClientUnitBadFrameTests {
         await server.shutdown()
     }
 }
+
+/// A request too large for one frame is refused before any of it is sent.
+@Suite("A request too large for a frame", .timeLimit(.minutes(1)))
+struct ClientUnitRequestTooLargeTests {
+    @Test("it fails with requestTooLarge, is never sent, and the connection goes on serving")
+    func tooLarge() async throws {
+        let server = try await FakeCairnServer { connection, stream, request in
+            guard case .kvPut = request else { return }
+            connection.send(stream, .kvPut(succeeded: true, index: 1))
+        }
+        let client = try server.client()
+        let value = [UInt8](repeating: 7, count: Frame.defaultMaximumLength + 1)
+        do {
+            _ = try await client.put("big", value: value)
+            Issue.record("a put above the frame limit was answered")
+        } catch let error as CairnClientError {
+            #expect(error.code == .requestTooLarge, "\(error)")
+            #expect(error.reason.contains("exceeds the limit"), "\(error.reason)")
+        }
+        #expect(try await client.put("small", value: [1]) == (true, 1))
+        #expect(server.requests.map(\.request) == [.kvPut(key: "small", value: [1], flags: 0, cas: nil)], "the large put never left")
+        #expect(server.connectionsAccepted == 1, "the connection was kept")
+        await client.close()
+        await server.shutdown()
+    }
+}
