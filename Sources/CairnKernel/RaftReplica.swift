@@ -220,9 +220,7 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// Starts writing every queued Ready as one record on the writer's thread; a batch that only
     /// moves the commit index (no I/O: the log keeps it for its next record) is done at once.
     private func startQueuedWrite() throws {
-        guard let writer, inFlight == nil, !queued.isEmpty else { return }
-        let job = WriteJob(storage: storage, readys: queued)
-        queued.removeAll()
+        guard let writer, inFlight == nil, let job = takeQueued() else { return }
         if !job.sync && job.entries.isEmpty {
             try take(job)
         } else {
@@ -250,10 +248,14 @@ public final class RaftReplica<Machine: ReplicatedStateMachine> {
     /// replica's thread's alone and everything taken so far is durable.
     private func settleWrites() throws {
         try takeFinishedWrite()
-        guard !queued.isEmpty else { return }
-        let job = WriteJob(storage: storage, readys: queued)
-        queued.removeAll()
-        try take(job)
+        if let job = takeQueued() { try take(job) }
+    }
+
+    /// The queued Readys as one write, emptying the queue; nil when nothing is queued.
+    private func takeQueued() -> WriteJob? {
+        guard !queued.isEmpty else { return nil }
+        defer { queued.removeAll() }
+        return WriteJob(storage: storage, readys: queued)
     }
 
     /// Snapshots the state machine at its applied index, compacts the Raft log and the stored log

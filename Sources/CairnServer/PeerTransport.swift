@@ -170,8 +170,8 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
     var ownHello: PeerHello { lock.withLock { hello } }
 
     /// Sends `messages`, each peer's in one buffer (one TLS record, one `write`), in order.
-    /// A message whose frame would exceed the receiver's limit is not sent and is logged (Raft
-    /// keeps appends far below it; the follower asks again for what it misses).
+    /// A message the encoder refuses (a frame above the receiver's limit) is not sent and is
+    /// logged (Raft keeps appends far below it; the follower asks again for what it misses).
     public func send(_ messages: [Message]) {
         var batches: [(peer: NodeID, bytes: ByteBuffer)] = []
         for m in messages {
@@ -182,11 +182,10 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
                 batches.append((m.to, Self.allocator.buffer(capacity: 512)))
                 k = batches.count - 1
             }
-            let start = batches[k].bytes.writerIndex
-            let written = batches[k].bytes.writeWireMessage(.raft(m))
-            if written - 4 > Frame.defaultMaximumLength {
-                batches[k].bytes.moveWriterIndex(to: start)
-                logger.error("a raft message to peer \(m.to) is \(written) bytes, above the frame limit of \(Frame.defaultMaximumLength): not sent")
+            do {
+                try Self.encoder.encode(.raft(m), into: &batches[k].bytes)
+            } catch {
+                logger.error("a raft message to peer \(m.to) was not sent: \(error)")
             }
         }
         let channels = lock.withLock { batches.map { connections[$0.peer]?.channel } }
@@ -204,6 +203,7 @@ public final class PeerTransport: PeerMessageSink, @unchecked Sendable {
     }
 
     private static let allocator = ByteBufferAllocator()
+    static let encoder = WireMessageEncoder()
 
     public func isReachable(_ id: NodeID) -> Bool {
         lock.withLock { connections[id]?.channel.isActive ?? false }
@@ -252,8 +252,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         let hello = transport.ownHello
+        let logger = logger
         prefaceDone?.whenSuccess { _ in
-            channel.writeAndFlush(Self.encode(.peerHello(hello)), promise: nil)
+            Self.writeAndFlush(.peerHello(hello), to: channel, logger: logger)
         }
         context.fireChannelActive()
     }
@@ -289,7 +290,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             }
             transport.deliver(m)
         case .ping(let value):
-            context.writeAndFlush(wrapOutboundOut(Self.encode(.pong(value))), promise: nil)
+            Self.writeAndFlush(.pong(value), to: context.channel, logger: logger)
         case .pong:
             break
         case .error(_, let payload):
@@ -312,10 +313,16 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private static func encode(_ message: WireMessage) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: 64)
-        buffer.writeWireMessage(message)
-        return buffer
+
+    /// Encodes a connection-level message (a hello, a pong) and sends it; one the encoder refuses
+    /// is logged and closes the connection.
+    private static func writeAndFlush(_ message: WireMessage, to channel: any Channel, logger: Logger) {
+        do {
+            channel.writeAndFlush(try PeerTransport.encoder.encoded(message, allocator: channel.allocator), promise: nil)
+        } catch {
+            logger.error("a \(message.kind) frame to a peer could not be encoded (\(error)); closing the connection")
+            channel.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -10,7 +10,7 @@ import NIOCore
 /// fails with it), so keep messages within bounds before writing them — for instance refuse an
 /// oversized value with a ``ClientResponse/error(_:message:)`` (`valueTooLarge`) instead of
 /// echoing it.
-public struct WireMessageEncoder: MessageToByteEncoder {
+public struct WireMessageEncoder: MessageToByteEncoder, Sendable {
     /// Messages, encoded into frames here.
     public typealias OutboundIn = WireMessage
 
@@ -41,8 +41,10 @@ public struct WireMessageEncoder: MessageToByteEncoder {
         return buffer
     }
 
-    /// Writes `message` as one frame to `out`; on failure `out` is as it was.
-    func encode(_ message: WireMessage, into out: inout ByteBuffer) throws(WireError) {
+    /// Writes `message` as one frame to the end of `out` (which may hold frames already, to go
+    /// out in one write); on failure `out` is as it was.
+    /// - Throws: the ``WireError`` of ``encode(data:out:)`` (stream id rule, frame size).
+    public func encode(_ message: WireMessage, into out: inout ByteBuffer) throws(WireError) {
         if case .responseFrames(let frames) = message {
             try checkResponseFrames(frames)
             out.writeImmutableBuffer(frames)

@@ -13,9 +13,8 @@ struct ClientUnitBadFrameTests {
         let server = try await FakeCairnServer { connection, _, _ in connection.sendRaw(undefinedKind) }
         let client = try server.client()
         await #expect(throws: CairnClientError.self) { _ = try await client.put("a", value: [1]) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while server.errorReports.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        let report = try #require(server.errorReports.first, "the client sent no error frame")
+        try await server.waitForReports("an error frame from the client") { !$0.isEmpty }
+        let report = try #require(server.errorReports.first)
         #expect(report.code == .unknownFrameKind)
         #expect(report.reason.contains("99"), "\(report.reason)")
         await client.close()

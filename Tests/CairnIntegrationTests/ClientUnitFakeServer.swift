@@ -127,12 +127,21 @@ final class FakeCairnServer: @unchecked Sendable {
 
     /// Polls until `condition` holds for the received requests, or 10 s pass.
     func waitFor(_ what: String, _ condition: ([Received]) -> Bool) async throws {
+        try await waitUntil(what, saw: { "\(self.requests.map(\.request))" }) { condition(self.requests) }
+    }
+
+    /// Polls until `condition` holds for the `error` frames clients sent, or 10 s pass.
+    func waitForReports(_ what: String, _ condition: ([ErrorPayload]) -> Bool) async throws {
+        try await waitUntil(what, saw: { "\(self.errorReports)" }) { condition(self.errorReports) }
+    }
+
+    private func waitUntil(_ what: String, saw: () -> String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if condition(requests) { return }
+            if condition() { return }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw FixtureError("the fake server never saw \(what); it saw \(requests.map(\.request))")
+        throw FixtureError("the fake server never saw \(what); it saw \(saw())")
     }
 
     func shutdown() async {

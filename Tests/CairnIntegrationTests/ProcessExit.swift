@@ -5,11 +5,32 @@ extension Process {
     /// few cooperative threads on two cores). After `seconds` it is killed (SIGKILL) and the
     /// result is nil. `afterStart` runs once the process has started (to feed its input).
     func runToExit(within seconds: Double, afterStart: () -> Void = {}) async throws -> Int32? {
-        let exited = AsyncStream<Int32> { continuation in
-            terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-        }
+        let exited = exitStatuses()
         try run()
         afterStart()
+        return await waitForExit(exited, within: seconds)
+    }
+
+    /// SIGTERM, then waits up to `seconds` for the process to exit; its exit status, or nil when
+    /// it had to be killed (SIGKILL). A process that already ended gives its status at once.
+    func terminate(within seconds: Double) async -> Int32? {
+        // The handler is set before the check: a process that exits in between still reports.
+        let exited = exitStatuses()
+        guard isRunning else { return terminationStatus }
+        kill(processIdentifier, SIGTERM)
+        return await waitForExit(exited, within: seconds)
+    }
+
+    /// The exit status, once the process has exited (sets `terminationHandler`).
+    private func exitStatuses() -> AsyncStream<Int32> {
+        AsyncStream<Int32> { continuation in
+            terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        }
+    }
+
+    /// The status from `exited`, or nil once `seconds` passed first (the process is then killed,
+    /// and reaped before this returns).
+    private func waitForExit(_ exited: AsyncStream<Int32>, within seconds: Double) async -> Int32? {
         let pid = processIdentifier
         return await withTaskGroup(of: Int32?.self) { group in
             group.addTask {
@@ -30,19 +51,5 @@ extension Process {
             group.cancelAll()
             return first
         }
-    }
-
-    /// SIGTERM, then waits up to `seconds` for the process to exit; its exit status, or nil when
-    /// it had to be killed (SIGKILL). A process that already ended gives its status at once.
-    func terminate(within seconds: Double) async -> Int32? {
-        guard isRunning else { return terminationStatus }
-        kill(processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if isRunning {
-            kill(processIdentifier, SIGKILL)
-            return nil
-        }
-        return terminationStatus
     }
 }
